@@ -1,0 +1,70 @@
+#include "cli/cli.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/report_flags.h"
+
+namespace kprof::cli {
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "kprof: %s\n", status.message().c_str());
+  return 1;
+}
+
+Status WriteOutput(const std::string& path, const std::string& data, bool binary) {
+  if (path.empty() || path == "-") {
+    if (binary && isatty(STDOUT_FILENO)) {
+      return InvalidArgument("refusing to write a binary profile to a terminal; use -o FILE");
+    }
+    std::fwrite(data.data(), 1, data.size(), stdout);
+    std::fflush(stdout);
+    return Status::Ok();
+  }
+  // Write to a temporary name and rename, so a reader never sees half a file.
+  std::string tmp = path + ".tmp";
+  FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) return Unavailable("cannot write " + path + ": " + std::strerror(errno));
+  size_t written = std::fwrite(data.data(), 1, data.size(), f);
+  bool ok = written == data.size() && std::fflush(f) == 0;
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return Unavailable("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return Status::Ok();
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "kprof: profiles Go services — pprof files, merged and compared.\n"
+      "Report flags follow `go tool pprof` (-nodecount, -sample_index, -focus, …)."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kprof 0.1.0");
+  Action action;
+  AddTopCommand(&app, &action);
+  AddTreeCommand(&app, &action);
+  AddFlameCommand(&app, &action);
+  AddMergeCommand(&app, &action);
+  AddConvertCommand(&app, &action);
+  AddInfoCommand(&app, &action);
+  AddDiffCommand(&app, &action);
+
+  std::vector<std::string> args = NormalizeArgs(argc, argv);
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!action) return Fail(Internal("no command selected"));
+  return action();
+}
+
+}  // namespace kprof::cli

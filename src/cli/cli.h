@@ -1,0 +1,4 @@
+#pragma once
+namespace kprof::cli {
+int Main(int argc, char** argv);
+}

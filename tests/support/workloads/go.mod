@@ -1,0 +1,3 @@
+module kprof.test/workloads
+
+go 1.19
