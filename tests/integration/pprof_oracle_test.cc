@@ -104,7 +104,7 @@ TEST_F(PprofOracle, TopMatchesWithReportFlags) {
                                           "-edgefraction=0.2",
                                           "-symbolize=none",
                                           "-focus=hotLoopA -ignore=fib -hide=runtime"};
-  for (const std::string& kind : {"cpu", "heap", "block", "goroutine"}) {
+  for (const char* kind : {"cpu", "heap", "block", "goroutine"}) {
     for (const std::string& f : flags) ExpectSameTop(f, {std::string(kind) + "-b.pb.gz"});
   }
 }
@@ -126,7 +126,7 @@ TEST_F(PprofOracle, ProfileMergedByKprofReadsTheSameInPprof) {
     std::string merged = ShellQuote((dir / (kind + ".pb.gz")).string());
     CommandResult m = RunCommand(ShellQuote(kprof_) + " merge -o " + merged + " " + a + " " + b);
     ASSERT_EQ(m.exit_code, 0) << m.err;
-    for (const std::string& flags : {"", "-lines", "-addresses", "-sample_index=0", "-cum"}) {
+    for (const char* flags : {"", "-lines", "-addresses", "-sample_index=0", "-cum"}) {
       CommandResult ours = RunCommand("go tool pprof -top " + std::string(flags) + " " + merged);
       CommandResult theirs =
           RunCommand("go tool pprof -top " + std::string(flags) + " " + a + " " + b);
@@ -147,8 +147,8 @@ TEST_F(PprofOracle, MalformedInputGivesOneLineErrorAndNonZeroExit) {
   std::string text = (dir / "text.txt").string();
   RunCommand("echo 'not a profile' > " + ShellQuote(text));
   for (const std::string& bad : {half, text, (dir / "missing.pb.gz").string()}) {
-    for (const std::string& cmd : {"top", "info", "flame -o /dev/null", "merge -o /dev/null"}) {
-      CommandResult r = RunCommand(ShellQuote(kprof_) + " " + cmd + " " + ShellQuote(bad));
+    for (const char* cmd : {"top", "info", "flame -o /dev/null", "merge -o /dev/null"}) {
+      CommandResult r = RunCommand(ShellQuote(kprof_) + " " + std::string(cmd) + " " + ShellQuote(bad));
       EXPECT_NE(r.exit_code, 0) << cmd << " " << bad;
       EXPECT_EQ(r.out, "") << cmd << " " << bad;
       ASSERT_FALSE(r.err.empty());

@@ -1,0 +1,70 @@
+#include "pprof/diff.h"
+
+#include <gtest/gtest.h>
+
+#include "pprof/merge.h"
+#include "testdata.h"
+
+namespace kprof::pprof {
+namespace {
+
+PreparedProfile PrepareReal(const std::string& name, ReportOptions options = {}) {
+  auto prepared = Prepare(testutil::LoadTestdata(name), options);
+  EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
+  return std::move(prepared).value();
+}
+
+TEST(Diff, PutsTheRegressedFunctionFirst) {
+  // Instance b runs work variant v2, which spends far more CPU in main.regressedFunc.
+  auto report = BuildDiff(PrepareReal("cpu-a.pb.gz"), PrepareReal("cpu-b.pb.gz"),
+                          DiffNormalization::kTotal)
+                    .value();
+  ASSERT_FALSE(report.rows.empty());
+  EXPECT_EQ(report.rows[0].name, "main.regressedFunc");
+  EXPECT_GT(report.rows[0].delta_flat(), 0.10);
+  // Shares of each total add up to one on both sides.
+  double base = 0, comparison = 0;
+  for (const DiffRow& r : report.rows) {
+    base += r.base_flat;
+    comparison += r.comparison_flat;
+  }
+  EXPECT_NEAR(base, 1.0, 1e-9);
+  EXPECT_NEAR(comparison, 1.0, 1e-9);
+}
+
+TEST(Diff, PerSecondDividesByDuration) {
+  PreparedProfile a = PrepareReal("cpu-a.pb.gz");
+  auto report = BuildDiff(a, a, DiffNormalization::kPerSecond).value();
+  double seconds = static_cast<double>(a.profile.duration_nanos) / 1e9;
+  double sum = 0;
+  for (const DiffRow& r : report.rows) {
+    EXPECT_DOUBLE_EQ(r.delta_flat(), 0);
+    sum += r.base_flat;
+  }
+  EXPECT_NEAR(sum, static_cast<double>(a.total) / seconds, 1.0);
+}
+
+TEST(Diff, PerSecondNeedsADuration) {
+  PreparedProfile heap = PrepareReal("heap-a.pb.gz");
+  auto report = BuildDiff(heap, heap, DiffNormalization::kPerSecond);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("--normalize=total"), std::string::npos);
+}
+
+TEST(Diff, RefusesDifferentSampleTypes) {
+  EXPECT_FALSE(
+      BuildDiff(PrepareReal("cpu-a.pb.gz"), PrepareReal("heap-a.pb.gz"), DiffNormalization::kTotal)
+          .ok());
+}
+
+TEST(DiffProfile, SubtractsScaledBase) {
+  Profile a = testutil::LoadTestdata("cpu-a.pb.gz");
+  Profile d = DiffProfile(a, a, 1.0).value();
+  EXPECT_TRUE(d.samples.empty());
+  Profile b = testutil::LoadTestdata("cpu-b.pb.gz");
+  Profile d2 = DiffProfile(a, b, 1.0).value();
+  EXPECT_EQ(testutil::TotalOf(d2, 1), testutil::TotalOf(b, 1) - testutil::TotalOf(a, 1));
+}
+
+}  // namespace
+}  // namespace kprof::pprof
