@@ -86,8 +86,7 @@ int main(int argc, char** argv) {
     size_t begin = files.size() * t / threads, end = files.size() * (t + 1) / threads;
     uint64_t sum = 0, bytes = 0;
     for (size_t i = begin; i < end; ++i) {
-      if (!ReadWhole(files[i], &raw) ||
-          !kprof::pprof::Gunzip(raw, 256u << 20, &plain).ok()) {
+      if (!ReadWhole(files[i], &raw) || !kprof::pprof::Gunzip(raw, 256u << 20, &plain).ok()) {
         failed = true;
         return;
       }

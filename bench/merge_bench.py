@@ -58,7 +58,7 @@ def main():
     threads = os.cpu_count() or 1
     results = {"machine": {"cpus": threads}, "reps": args.reps, "corpora": {}}
     tmp = tempfile.mkdtemp(prefix="kprof-bench-")
-    for corpus in ("cpu", "heap"):
+    for corpus in ("cpu", "cpu-small", "heap"):
         files = sorted(glob.glob(os.path.join(data, corpus, "*.pb.gz")))
         if len(files) != 2000:
             sys.exit("corpus %s has %d files; run bench/make_corpus.sh" % (corpus, len(files)))

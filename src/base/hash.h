@@ -22,6 +22,10 @@ inline uint64_t HashCombine(uint64_t seed, uint64_t v) {
   return HashMix(seed ^ (v + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2)));
 }
 
+// Folds one more value into a running sequence hash: one multiply per value. Finish
+// with HashMix before using the low bits.
+inline uint64_t HashStep(uint64_t h, uint64_t v) { return (h ^ v) * 0x9e3779b97f4a7c15ULL; }
+
 // Hashes bytes 8 at a time; good enough for symbol names and keys.
 inline uint64_t HashBytes(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL ^ (s.size() * 0x9e3779b97f4a7c15ULL);

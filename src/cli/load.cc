@@ -1,5 +1,9 @@
 #include "cli/load.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -26,6 +30,31 @@ struct FileCloser {
 
 Status ReadFile(const std::string& path, size_t max_bytes, std::string* out) {
   out->clear();
+  if (path != "-") {
+    // Regular files: one open, fstat, read and close, into the caller's buffer.
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NotFound(path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+      if (static_cast<size_t>(st.st_size) > max_bytes) {
+        ::close(fd);
+        return ResourceExhausted(path + ": file is larger than " + std::to_string(max_bytes) +
+                                 " bytes");
+      }
+      out->resize(static_cast<size_t>(st.st_size));
+      size_t done = 0;
+      while (done < out->size()) {
+        ssize_t n = ::read(fd, out->data() + done, out->size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+      }
+      ::close(fd);
+      if (done != out->size()) return Unavailable(path + ": short read (file changed?)");
+      return Status::Ok();
+    }
+    ::close(fd);
+  }
   std::unique_ptr<FILE, FileCloser> f(path == "-" ? stdin : std::fopen(path.c_str(), "rb"));
   if (!f) {
     return NotFound(path + ": " + std::strerror(errno));

@@ -79,9 +79,12 @@ class IdIndex {
 
 Status Decoder::Decode(std::string_view data, Profile* out) {
   if (IsGzip(data)) {
-    auto buffer = std::make_shared<std::string>();
-    KPROF_RETURN_IF_ERROR(Gunzip(data, limits_.max_decompressed_bytes, buffer.get()));
-    return DecodeOwned(std::move(buffer), out);
+    // Release the previous profile's hold on our buffer so it can be reused: one
+    // allocation per decoder instead of one per profile.
+    out->Clear();
+    if (!buffer_ || buffer_.use_count() > 1) buffer_ = std::make_shared<std::string>();
+    KPROF_RETURN_IF_ERROR(Gunzip(data, limits_.max_decompressed_bytes, buffer_.get()));
+    return DecodeOwned(buffer_, out);
   }
   if (data.size() > limits_.max_decompressed_bytes) {
     return ResourceExhausted("profile is " + std::to_string(data.size()) +

@@ -54,6 +54,8 @@ class Decoder {
   Status Resolve(Profile* out);
 
   DecodeLimits limits_;
+  // Inflated bytes of the last gzipped input; reused when no Profile still holds it.
+  std::shared_ptr<std::string> buffer_;
   // Raw ids seen while parsing, resolved to indices once all messages are read
   // (the wire format allows references to messages that come later).
   std::vector<uint64_t> raw_sample_locations_;

@@ -32,7 +32,7 @@ uint32_t Le32(const unsigned char* p) {
 }  // namespace
 
 Status Gunzip(std::string_view data, size_t max_output, std::string* out) {
-  out->clear();
+  // Keep the old contents' size: resize() then zero-fills only bytes beyond it.
   libdeflate_decompressor* d = ThreadDecompressor();
   if (d == nullptr) return ResourceExhausted("gzip: cannot allocate a decompressor");
   const auto* in = reinterpret_cast<const unsigned char*>(data.data());
@@ -49,7 +49,7 @@ Status Gunzip(std::string_view data, size_t max_output, std::string* out) {
     size_t remaining_budget = max_output - produced;
     size_t capacity = std::min(std::max<size_t>(guess, 64), remaining_budget);
     for (;;) {
-      out->resize(produced + capacity);
+      if (out->size() < produced + capacity) out->resize(produced + capacity);
       size_t in_used = 0;
       size_t out_written = 0;
       libdeflate_result r = libdeflate_gzip_decompress_ex(d, in, in_left, out->data() + produced,

@@ -236,12 +236,12 @@ Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
     }
     if (zero) continue;
 
-    uint64_t h = HashMix(s.location_count);
+    uint64_t h = s.location_count;
     key_locations_.clear();
     for (uint32_t loc : p.LocationsOf(s)) {
       uint32_t mapped = location_map_[loc];
       key_locations_.push_back(mapped);
-      h = HashCombine(h, mapped);
+      h = HashStep(h, mapped);
     }
     key_labels_.clear();
     for (const Label& label : p.LabelsOf(s)) {
@@ -250,10 +250,11 @@ Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
     }
     if (key_labels_.size() > 1) std::sort(key_labels_.begin(), key_labels_.end(), LabelLess);
     for (const Label& label : key_labels_) {
-      h = HashCombine(HashCombine(HashCombine(HashCombine(h, label.key), label.str),
-                                  static_cast<uint64_t>(label.num)),
-                      label.num_unit);
+      h = HashStep(
+          HashStep(HashStep(HashStep(h, label.key), label.str), static_cast<uint64_t>(label.num)),
+          label.num_unit);
     }
+    h = HashMix(h);
     uint32_t found = samples_.Find(h, [&](uint32_t j) {
       const Sample& o = out_.samples[j];
       return o.location_count == key_locations_.size() && o.label_count == key_labels_.size() &&

@@ -148,7 +148,8 @@ TEST_F(PprofOracle, MalformedInputGivesOneLineErrorAndNonZeroExit) {
   RunCommand("echo 'not a profile' > " + ShellQuote(text));
   for (const std::string& bad : {half, text, (dir / "missing.pb.gz").string()}) {
     for (const char* cmd : {"top", "info", "flame -o /dev/null", "merge -o /dev/null"}) {
-      CommandResult r = RunCommand(ShellQuote(kprof_) + " " + std::string(cmd) + " " + ShellQuote(bad));
+      CommandResult r =
+          RunCommand(ShellQuote(kprof_) + " " + std::string(cmd) + " " + ShellQuote(bad));
       EXPECT_NE(r.exit_code, 0) << cmd << " " << bad;
       EXPECT_EQ(r.out, "") << cmd << " " << bad;
       ASSERT_FALSE(r.err.empty());

@@ -16,9 +16,9 @@ PreparedProfile PrepareReal(const std::string& name, ReportOptions options = {})
 
 TEST(Diff, PutsTheRegressedFunctionFirst) {
   // Instance b runs work variant v2, which spends far more CPU in main.regressedFunc.
-  auto report = BuildDiff(PrepareReal("cpu-a.pb.gz"), PrepareReal("cpu-b.pb.gz"),
-                          DiffNormalization::kTotal)
-                    .value();
+  auto report =
+      BuildDiff(PrepareReal("cpu-a.pb.gz"), PrepareReal("cpu-b.pb.gz"), DiffNormalization::kTotal)
+          .value();
   ASSERT_FALSE(report.rows.empty());
   EXPECT_EQ(report.rows[0].name, "main.regressedFunc");
   EXPECT_GT(report.rows[0].delta_flat(), 0.10);

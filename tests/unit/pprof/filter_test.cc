@@ -184,11 +184,12 @@ TEST(DropFrames, PrunesFramesBelowAMatchingFrame) {
   Profile p = b.Build();
   ASSERT_TRUE(PruneDropFrames(&p).ok());
   ASSERT_EQ(p.samples[0].location_count, 1u);
-  EXPECT_EQ(p.str(p.functions[p.lines[p.locations[p.sample_locations[p.samples[0].location_begin]]
-                                          .line_begin]
-                                  .function]
-                      .name),
-            "main.work");
+  EXPECT_EQ(
+      p.str(p.functions
+                [p.lines[p.locations[p.sample_locations[p.samples[0].location_begin]].line_begin]
+                     .function]
+                    .name),
+      "main.work");
 }
 
 TEST(SimplifyNames, StripsCppParametersAndTemplatesButNotGoNames) {
