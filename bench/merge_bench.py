@@ -8,7 +8,8 @@ For each corpus (2,000 real CPU profiles, 2,000 real heap profiles) and each of
   floor   kprof_inflate_floor --threads N FILES   (read + libdeflate inflate + one
                                                    varint scan; N = kprof's threads)
   floor1  the same on one thread
-measuring wall time and peak RSS (/usr/bin/time). Reports medians and the ratios
+measuring wall time (wait4, no extra process) in every repetition and peak RSS
+(GNU time) in one extra run of each. Reports medians and the ratios
 go/kprof (speed-up), kprof/go RSS, kprof/floor. Checks that both merged profiles
 give the same `go tool pprof -top`.
 """
@@ -24,19 +25,31 @@ import time
 
 
 def timed(cmd, stdout_path=None):
-    """Runs cmd under /usr/bin/time; returns (wall seconds, peak RSS KiB)."""
+    """Runs cmd; returns (wall seconds, peak RSS KiB) from the child's own rusage."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    err = proc.stderr.read()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if stdout_path:
+        out.close()
+    if proc.returncode != 0:
+        sys.exit("command failed: %s\n%s" % (" ".join(cmd[:4]), err.decode()[-2000:]))
+    return wall, usage.ru_maxrss
+
+
+def peak_rss_kib(cmd, stdout_path=None):
+    """Peak RSS of one run, from GNU time (wait4's figure would include Python's pages)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
         out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
-        start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd,
-                              stdout=out, stderr=subprocess.PIPE)
-        wall = time.perf_counter() - start
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd, stdout=out,
+                       stderr=subprocess.DEVNULL, check=True)
         if stdout_path:
             out.close()
-        if proc.returncode != 0:
-            sys.exit("command failed: %s\n%s" % (" ".join(cmd[:4]), proc.stderr.decode()[-2000:]))
-        rss = int(tf.read().strip().splitlines()[-1])
-    return wall, rss
+        return int(tf.read().strip().splitlines()[-1])
 
 
 def top(path):
@@ -48,7 +61,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--data", default=None)
-    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -66,24 +79,37 @@ def main():
         runs = {"go": [], "kprof": [], "floor": [], "floor1": []}
         go_out = os.path.join(tmp, corpus + "-go.pb.gz")
         k_out = os.path.join(tmp, corpus + "-kprof.pb.gz")
+        commands = {
+            "go": (["go", "tool", "pprof", "-proto"] + files, go_out),
+            "kprof": ([kprof, "merge", "-o", k_out] + files, None),
+            "floor": ([floor, "--threads", str(threads)] + files, None),
+            "floor1": ([floor, "--threads", "1"] + files, None),
+        }
+        order = list(commands)
         for rep in range(args.reps):
-            runs["go"].append(timed(["go", "tool", "pprof", "-proto"] + files, go_out))
-            runs["kprof"].append(timed([kprof, "merge", "-o", k_out] + files))
-            runs["floor"].append(timed([floor, "--threads", str(threads)] + files))
-            runs["floor1"].append(timed([floor, "--threads", "1"] + files))
+            # Rotate the order so no tool always runs right after another.
+            for name in order[rep % len(order):] + order[:rep % len(order)]:
+                cmd, stdout_path = commands[name]
+                runs[name].append(timed(cmd, stdout_path))
             print("%s rep %d: go %.3fs kprof %.3fs floor %.3fs floor1 %.3fs" % (
                 corpus, rep + 1, runs["go"][-1][0], runs["kprof"][-1][0],
                 runs["floor"][-1][0], runs["floor1"][-1][0]), flush=True)
         same = top(go_out) == top(k_out)
-        med = {k: {"wall_s": statistics.median(w for w, _ in v),
-                   "rss_mib": statistics.median(r for _, r in v) / 1024.0} for k, v in runs.items()}
+        rss = {
+            "go": peak_rss_kib(["go", "tool", "pprof", "-proto"] + files, go_out),
+            "kprof": peak_rss_kib([kprof, "merge", "-o", k_out] + files),
+            "floor": peak_rss_kib([floor, "--threads", str(threads)] + files),
+            "floor1": peak_rss_kib([floor, "--threads", "1"] + files),
+        }
+        med = {k: {"wall_s": statistics.median(w for w, _ in v), "rss_mib": rss[k] / 1024.0}
+               for k, v in runs.items()}
         # Ratios per repetition (same run), then their median.
         def ratio(a, b, idx):
             return statistics.median(x[idx] / y[idx] for x, y in zip(runs[a], runs[b]))
         results["corpora"][corpus] = {
             "files": len(files), "gzip_mib": gz_bytes / 2**20, "median": med,
             "speedup_vs_go": ratio("go", "kprof", 0),
-            "rss_kprof_over_go": ratio("kprof", "go", 1),
+            "rss_kprof_over_go": rss["kprof"] / rss["go"],
             "kprof_over_floor": ratio("kprof", "floor", 0),
             "kprof_over_floor1": ratio("kprof", "floor1", 0),
             "same_top_as_go": same,

@@ -4,5 +4,5 @@ set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/bench/make_corpus.sh" "$root/$build/bench-data"
-python3 "$root/bench/merge_bench.py" --build "$root/$build" --reps "${KPROF_BENCH_REPS:-5}" \
+python3 "$root/bench/merge_bench.py" --build "$root/$build" --reps "${KPROF_BENCH_REPS:-7}" \
   --out "$root/$build/bench-results/merge.json"

@@ -1,5 +1,6 @@
 #include "pprof/decode.h"
 
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 
@@ -34,6 +35,45 @@ void ForEachVarint(WireReader& r, uint8_t wire_type, F&& f) {
   } else {
     r.Fail("repeated integer field has a wire type that is neither varint nor packed");
   }
+}
+
+// The reader error AppendVarints reports at its count limit (a limit, not malformed data).
+constexpr const char* kTooManyValues = "too many values in a repeated field";
+
+// Appends a repeated varint field (packed or not) to `out`, converted to T, failing
+// the reader when more than `max_count` values arrive. Packed runs are decoded with
+// one resize up front (each varint takes at least one byte), bounded by max_count.
+template <typename T>
+void AppendVarints(WireReader& r, uint8_t wire_type, size_t max_count, std::vector<T>* out) {
+  if (wire_type == kVarint) {
+    if (max_count == 0) {
+      r.Fail(kTooManyValues);
+      return;
+    }
+    out->push_back(static_cast<T>(r.ReadVarint()));
+    return;
+  }
+  if (wire_type != kLengthDelimited) {
+    r.Fail("repeated integer field has a wire type that is neither varint nor packed");
+    return;
+  }
+  std::string_view bytes = r.ReadBytes();
+  size_t base = out->size();
+  size_t room = std::min(bytes.size(), max_count);
+  out->resize(base + room);
+  T* dst = out->data() + base;
+  T* const limit = dst + room;
+  WireReader packed(bytes);
+  while (!packed.done()) {
+    if (dst == limit) {
+      out->resize(base);
+      r.Fail(kTooManyValues);
+      return;
+    }
+    *dst++ = static_cast<T>(packed.ReadVarint());
+  }
+  out->resize(static_cast<size_t>(dst - out->data()));
+  if (packed.failed()) r.Fail(packed.error());
 }
 
 // Maps message ids to indices. Go numbers ids 1..n in order; that case needs no table.
@@ -184,10 +224,16 @@ Status Decoder::Parse(std::string_view data, Profile* out) {
             return ResourceExhausted(Where("sample", out->samples.size()) + " has too many labels");
           }
           if (mf == 1) {
-            ForEachVarint(m, mwt, [this](uint64_t v) { raw_sample_locations_.push_back(v); });
+            size_t depth = raw_sample_locations_.size() - s.location_begin;
+            AppendVarints(
+                m, mwt, limits_.max_stack_depth - std::min<size_t>(depth, limits_.max_stack_depth),
+                &raw_sample_locations_);
           } else if (mf == 2) {
-            ForEachVarint(m, mwt,
-                          [out](uint64_t v) { out->values.push_back(static_cast<int64_t>(v)); });
+            size_t count = out->values.size() - values_before;
+            AppendVarints(
+                m, mwt,
+                limits_.max_sample_types - std::min<size_t>(count, limits_.max_sample_types),
+                &out->values);
           } else if (mf == 3) {
             if (mwt != kLengthDelimited) {
               m.Fail("label is not a message");
@@ -219,6 +265,12 @@ Status Decoder::Parse(std::string_view data, Profile* out) {
           }
         }
         if (m.failed()) {
+          if (m.error() == kTooManyValues) {
+            return ResourceExhausted(Where("sample", out->samples.size()) +
+                                     " has more frames or values than the limits allow (" +
+                                     std::to_string(limits_.max_stack_depth) + " frames, " +
+                                     std::to_string(limits_.max_sample_types) + " values)");
+          }
           return InvalidArgument(Where("sample", out->samples.size()) + ": " + m.error());
         }
         s.location_count = static_cast<uint32_t>(raw_sample_locations_.size() - s.location_begin);

@@ -110,25 +110,43 @@ void Merger::AddHeader(const Profile& p) {
   }
 }
 
-Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
-  if (count_ > 0) KPROF_RETURN_IF_ERROR(CheckCompatible(p));
-  if (!scale.empty() && scale.size() != p.sample_types.size()) {
-    return Internal("merge scale has the wrong number of factors");
+uint32_t Merger::MapString(const Profile& p, uint32_t i) {
+  uint32_t& mapped = string_map_[i];
+  if (mapped == kNoIndex) mapped = InternString(p.strings[i]);
+  return mapped;
+}
+
+uint32_t Merger::MapFunction(const Profile& p, uint32_t i) {
+  uint32_t& mapped = function_map_[i];
+  if (mapped != kNoIndex) return mapped;
+  const Function& f = p.functions[i];
+  Function key{0, MapString(p, f.name), MapString(p, f.system_name), MapString(p, f.filename),
+               f.start_line};
+  uint64_t h =
+      HashCombine(HashCombine(HashCombine(HashMix(key.name), key.system_name), key.filename),
+                  static_cast<uint64_t>(key.start_line));
+  uint32_t found = functions_.Find(h, [&](uint32_t j) {
+    const Function& o = out_.functions[j];
+    return o.name == key.name && o.system_name == key.system_name && o.filename == key.filename &&
+           o.start_line == key.start_line;
+  });
+  if (found == kNoIndex) {
+    found = static_cast<uint32_t>(out_.functions.size());
+    key.id = found + 1;
+    out_.functions.push_back(key);
+    functions_.Insert(h, found);
   }
-  AddHeader(p);
-  ++count_;
+  mapped = found;
+  return found;
+}
 
-  // Strings.
-  string_map_.resize(p.strings.size());
-  for (uint32_t i = 0; i < p.strings.size(); ++i) string_map_[i] = InternString(p.strings[i]);
-
-  // Mappings.
+void Merger::MapMappings(const Profile& p) {
   mapping_map_.resize(p.mappings.size());
   mapping_offset_.resize(p.mappings.size());
   for (size_t i = 0; i < p.mappings.size(); ++i) {
     const Mapping& m = p.mappings[i];
     uint64_t size = RoundedSize(m);
-    uint32_t file = string_map_[m.build_id != 0 ? m.build_id : m.filename];
+    uint32_t file = MapString(p, m.build_id != 0 ? m.build_id : m.filename);
     uint64_t h = HashCombine(HashCombine(HashMix(size), m.file_offset), file);
     uint32_t found = mappings_.Find(h, [&](uint32_t j) {
       const Mapping& o = out_.mappings[j];
@@ -139,55 +157,89 @@ Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
       found = static_cast<uint32_t>(out_.mappings.size());
       Mapping copy = m;
       copy.id = found + 1;
-      copy.filename = string_map_[m.filename];
-      copy.build_id = string_map_[m.build_id];
+      copy.filename = MapString(p, m.filename);
+      copy.build_id = MapString(p, m.build_id);
       out_.mappings.push_back(copy);
       mappings_.Insert(h, found);
     }
     mapping_map_[i] = found;
     mapping_offset_[i] = static_cast<int64_t>(out_.mappings[found].memory_start - m.memory_start);
   }
+}
 
-  // Functions.
-  function_map_.resize(p.functions.size());
-  for (size_t i = 0; i < p.functions.size(); ++i) {
-    const Function& f = p.functions[i];
-    Function key{0, string_map_[f.name], string_map_[f.system_name], string_map_[f.filename],
-                 f.start_line};
-    uint64_t h =
-        HashCombine(HashCombine(HashCombine(HashMix(key.name), key.system_name), key.filename),
-                    static_cast<uint64_t>(key.start_line));
-    uint32_t found = functions_.Find(h, [&](uint32_t j) {
-      const Function& o = out_.functions[j];
-      return o.name == key.name && o.system_name == key.system_name && o.filename == key.filename &&
-             o.start_line == key.start_line;
-    });
-    if (found == kNoIndex) {
-      found = static_cast<uint32_t>(out_.functions.size());
-      key.id = found + 1;
-      out_.functions.push_back(key);
-      functions_.Insert(h, found);
-    }
-    function_map_[i] = found;
+bool Merger::SameString(const Profile& p, uint32_t in, uint32_t merged) const {
+  return p.str(in) == out_.str(merged);
+}
+
+bool Merger::SameFunction(const Profile& p, const Function& in, const Function& merged) const {
+  if (in.start_line != merged.start_line || !SameString(p, in.name, merged.name) ||
+      !SameString(p, in.filename, merged.filename)) {
+    return false;
   }
+  // Go sets system_name to the same string as name; skip the second comparison then.
+  if (in.system_name == in.name && merged.system_name == merged.name) return true;
+  return SameString(p, in.system_name, merged.system_name);
+}
 
-  // Locations.
+uint32_t Merger::FindByAddress(const Profile& p, const Location& l, uint32_t mapping,
+                               uint64_t relative, uint64_t h) {
+  return addresses_.Find(h, [&](uint32_t j) {
+    const Location& o = out_.locations[j];
+    if (o.mapping != mapping || o.is_folded != l.is_folded || o.line_count != l.line_count ||
+        o.address - out_.mappings[mapping].memory_start != relative) {
+      return false;
+    }
+    const Line* ol = out_.lines.data() + o.line_begin;
+    const Line* il = p.lines.data() + l.line_begin;
+    for (uint32_t k = 0; k < l.line_count; ++k) {
+      if (ol[k].line != il[k].line || ol[k].column != il[k].column) return false;
+      if ((ol[k].function == kNoIndex) != (il[k].function == kNoIndex)) return false;
+      if (il[k].function == kNoIndex) continue;
+      if (function_map_[il[k].function] != kNoIndex) {
+        if (function_map_[il[k].function] != ol[k].function) return false;
+      } else if (!SameFunction(p, p.functions[il[k].function], out_.functions[ol[k].function])) {
+        return false;
+      }
+    }
+    // Equal in every field: remember the function identities this proved.
+    for (uint32_t k = 0; k < l.line_count; ++k) {
+      if (il[k].function != kNoIndex) function_map_[il[k].function] = ol[k].function;
+    }
+    return true;
+  });
+}
+
+void Merger::MapLocations(const Profile& p) {
   location_map_.resize(p.locations.size());
   for (size_t i = 0; i < p.locations.size(); ++i) {
     const Location& l = p.locations[i];
     uint32_t mapping = l.mapping == kNoIndex ? kNoIndex : mapping_map_[l.mapping];
     uint64_t relative =
         l.mapping == kNoIndex ? l.address : l.address - p.mappings[l.mapping].memory_start;
+
+    // Fast path: the same address in the same binary is nearly always the same
+    // location. It is only an index; FindByAddress checks every identity field.
+    uint64_t address_hash = 0;
+    bool by_address = mapping != kNoIndex && l.address != 0;
+    if (by_address) {
+      address_hash = HashMix(HashStep(HashStep(relative, mapping), l.line_count));
+      uint32_t found = FindByAddress(p, l, mapping, relative, address_hash);
+      if (found != kNoIndex) {
+        location_map_[i] = found;
+        continue;
+      }
+    }
+
     key_lines_.clear();
-    uint64_t h = HashCombine(HashCombine(HashMix(relative), mapping), l.is_folded);
+    uint64_t h = HashStep(HashStep(relative, mapping), l.is_folded);
     for (const Line& line : p.LinesOf(l)) {
-      Line mapped{line.function == kNoIndex ? kNoIndex : function_map_[line.function], line.line,
+      Line mapped{line.function == kNoIndex ? kNoIndex : MapFunction(p, line.function), line.line,
                   line.column};
       key_lines_.push_back(mapped);
-      h = HashCombine(
-          HashCombine(HashCombine(h, mapped.function), static_cast<uint64_t>(mapped.line)),
-          static_cast<uint64_t>(mapped.column));
+      h = HashStep(HashStep(HashStep(h, mapped.function), static_cast<uint64_t>(mapped.line)),
+                   static_cast<uint64_t>(mapped.column));
     }
+    h = HashMix(h);
     uint32_t found = locations_.Find(h, [&](uint32_t j) {
       const Location& o = out_.locations[j];
       if (o.mapping != mapping || o.is_folded != l.is_folded || o.line_count != key_lines_.size()) {
@@ -219,9 +271,27 @@ Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
       out_.lines.insert(out_.lines.end(), key_lines_.begin(), key_lines_.end());
       out_.locations.push_back(copy);
       locations_.Insert(h, found);
+      if (by_address) addresses_.Insert(address_hash, found);
     }
     location_map_[i] = found;
   }
+}
+
+Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
+  if (count_ > 0) KPROF_RETURN_IF_ERROR(CheckCompatible(p));
+  if (!scale.empty() && scale.size() != p.sample_types.size()) {
+    return Internal("merge scale has the wrong number of factors");
+  }
+  AddHeader(p);
+  ++count_;
+
+  // Strings and functions are mapped on first use: most locations are found by
+  // address and never need their function's strings hashed.
+  string_map_.assign(p.strings.size(), kNoIndex);
+  string_map_[0] = 0;
+  function_map_.assign(p.functions.size(), kNoIndex);
+  MapMappings(p);
+  MapLocations(p);
 
   // Samples.
   const size_t n = p.sample_types.size();
@@ -245,8 +315,8 @@ Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
     }
     key_labels_.clear();
     for (const Label& label : p.LabelsOf(s)) {
-      key_labels_.push_back(
-          {string_map_[label.key], string_map_[label.str], label.num, string_map_[label.num_unit]});
+      key_labels_.push_back({MapString(p, label.key), MapString(p, label.str), label.num,
+                             MapString(p, label.num_unit)});
     }
     if (key_labels_.size() > 1) std::sort(key_labels_.begin(), key_labels_.end(), LabelLess);
     for (const Label& label : key_labels_) {
@@ -308,6 +378,7 @@ Profile Merger::Finish() {
   mappings_.Clear();
   functions_.Clear();
   locations_.Clear();
+  addresses_.Clear();
   samples_.Clear();
   sample_type_names_.clear();
   SeedEmptyString();
@@ -332,21 +403,31 @@ Result<Profile> MergeInParallel(const ParallelMergeInput& input, int threads,
   std::vector<Merger> mergers(workers);
   std::vector<Status> errors(workers);
   std::atomic<bool> failed{false};
+  // Inputs are handed out in small chunks so a thread slowed by a noisy neighbour
+  // does not hold up the others. Thread 0 always takes the first chunk, so the
+  // first input's header fields (period type, drop_frames) win as in a sequential
+  // merge; partial results are merged in thread order.
+  const size_t chunk = std::max<size_t>(1, input.count / (workers * 32));
+  std::atomic<size_t> next{chunk};
   auto work = [&](size_t t) {
-    size_t begin = input.count * t / workers;
-    size_t end = input.count * (t + 1) / workers;
     Decoder decoder(limits);
     Profile profile;
     std::string bytes;
-    for (size_t i = begin; i < end && !failed.load(std::memory_order_relaxed); ++i) {
-      Status s = input.load(i, &bytes);
-      if (s.ok()) s = decoder.Decode(bytes, &profile);
-      if (s.ok()) s = mergers[t].Add(profile);
-      if (!s.ok()) {
-        errors[t] = s.WithContext(input.name ? input.name(i) : "profile " + std::to_string(i + 1));
-        failed = true;
-        return;
+    size_t begin = t == 0 ? 0 : next.fetch_add(chunk);
+    while (begin < input.count && !failed.load(std::memory_order_relaxed)) {
+      size_t end = std::min(input.count, begin + chunk);
+      for (size_t i = begin; i < end; ++i) {
+        Status s = input.load(i, &bytes);
+        if (s.ok()) s = decoder.Decode(bytes, &profile);
+        if (s.ok()) s = mergers[t].Add(profile);
+        if (!s.ok()) {
+          errors[t] =
+              s.WithContext(input.name ? input.name(i) : "profile " + std::to_string(i + 1));
+          failed = true;
+          return;
+        }
       }
+      begin = next.fetch_add(chunk);
     }
   };
   std::vector<std::thread> pool;
@@ -359,6 +440,7 @@ Result<Profile> MergeInParallel(const ParallelMergeInput& input, int threads,
   if (workers == 1) return mergers[0].Finish();
   Merger final_merger;
   for (size_t t = 0; t < workers; ++t) {
+    if (mergers[t].count() == 0) continue;
     Profile partial = mergers[t].Finish();
     KPROF_RETURN_IF_ERROR(final_merger.Add(partial));
   }

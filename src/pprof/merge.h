@@ -52,6 +52,14 @@ class Merger {
   void AddHeader(const Profile& p);
   void SeedEmptyString();
   uint32_t InternString(std::string_view s);
+  uint32_t MapString(const Profile& p, uint32_t index);
+  uint32_t MapFunction(const Profile& p, uint32_t index);
+  void MapMappings(const Profile& p);
+  void MapLocations(const Profile& p);
+  bool SameString(const Profile& p, uint32_t in, uint32_t merged) const;
+  bool SameFunction(const Profile& p, const Function& in, const Function& merged) const;
+  uint32_t FindByAddress(const Profile& p, const Location& l, uint32_t mapping, uint64_t relative,
+                         uint64_t hash);
 
   Profile out_;
   size_t count_ = 0;
@@ -59,6 +67,7 @@ class Merger {
   IndexSet mappings_;
   IndexSet functions_;
   IndexSet locations_;
+  IndexSet addresses_;  // locations with a mapping and address, by (mapping, address)
   IndexSet samples_;
   // The first profile's sample type and period type names, for compatibility checks.
   std::vector<std::pair<std::string, std::string>> sample_type_names_;

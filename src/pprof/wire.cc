@@ -2,6 +2,23 @@
 
 namespace kprof::pprof {
 
+uint64_t WireReader::ReadVarintMultiByte() {
+  // With 10 bytes left, no bounds check is needed inside the varint.
+  if (end_ - p_ < 10) return ReadVarintSlow();
+  uint64_t result = 0;
+  for (int shift = 0; shift < 63; shift += 7) {
+    uint8_t byte = *p_++;
+    result |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if (byte < 0x80) return result;
+  }
+  uint8_t last = *p_++;
+  if (last > 1) {
+    Fail("varint overflows 64 bits");
+    return 0;
+  }
+  return result | static_cast<uint64_t>(last) << 63;
+}
+
 uint64_t WireReader::ReadVarintSlow() {
   uint64_t result = 0;
   for (int shift = 0; shift < 70; shift += 7) {

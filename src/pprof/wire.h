@@ -49,27 +49,13 @@ class WireReader {
     return true;
   }
 
-  uint64_t ReadVarint() {
+  // One-byte varints (most tags, small ids) stay inline; longer ones take a call.
+  [[gnu::always_inline]] uint64_t ReadVarint() {
     if (p_ < end_ && *p_ < 0x80) return *p_++;
-    // With 10 bytes left, no bounds check is needed inside the varint.
-    if (end_ - p_ >= 10) {
-      uint64_t result = 0;
-      for (int shift = 0; shift < 63; shift += 7) {
-        uint8_t byte = *p_++;
-        result |= static_cast<uint64_t>(byte & 0x7F) << shift;
-        if (byte < 0x80) return result;
-      }
-      uint8_t last = *p_++;
-      if (last > 1) {
-        Fail("varint overflows 64 bits");
-        return 0;
-      }
-      return result | static_cast<uint64_t>(last) << 63;
-    }
-    return ReadVarintSlow();
+    return ReadVarintMultiByte();
   }
 
-  std::string_view ReadBytes() {
+  [[gnu::always_inline]] std::string_view ReadBytes() {
     uint64_t n = ReadVarint();
     if (failed_) return {};
     if (n > static_cast<uint64_t>(end_ - p_)) {
@@ -111,6 +97,7 @@ class WireReader {
   }
 
  private:
+  uint64_t ReadVarintMultiByte();
   uint64_t ReadVarintSlow();
   void Advance(size_t n) {
     if (n > static_cast<size_t>(end_ - p_)) {

@@ -114,6 +114,26 @@ TEST(Merge, MappingsAreEqualByRoundedSizeOffsetAndBuildId) {
   EXPECT_EQ(m.locations[0].address, 0x400010u);
 }
 
+TEST(Merge, SameAddressWithDifferentSymbolsStaysApart) {
+  // Locations are first looked up by address; that is only an index, never identity.
+  auto build = [](std::string_view name, std::string_view file, int64_t line) {
+    ProfileBuilder b;
+    uint32_t f = b.Function(name, file);
+    uint32_t m = b.Mapping(0x400000, 0x500000, "/bin/app", "build-1");
+    b.Sample({b.Location({{f, line}}, 0x400100, m)}, {1, 10});
+    return b.Build();
+  };
+  Profile m =
+      MergeProfiles(std::vector<Profile>{build("main.a", "a.go", 1), build("main.b", "a.go", 1),
+                                         build("main.a", "b.go", 1), build("main.a", "a.go", 2),
+                                         build("main.a", "a.go", 1)})
+          .value();
+  EXPECT_EQ(m.locations.size(), 4u);
+  EXPECT_EQ(m.functions.size(), 3u);
+  ASSERT_EQ(m.samples.size(), 4u);
+  EXPECT_EQ(m.ValuesOf(0)[1], 20);
+}
+
 TEST(Merge, SamplesWithDifferentLabelsStayApartAndLabelOrderDoesNotMatter) {
   ProfileBuilder b;
   uint32_t f = b.Function("main.f");
