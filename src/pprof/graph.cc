@@ -6,17 +6,11 @@
 #include <memory>
 
 #include "base/hash.h"
+#include "base/paths.h"
 
 namespace kprof::pprof {
 
 namespace {
-
-std::string_view BaseName(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  size_t slash = path.rfind('/');
-  if (slash != std::string_view::npos && path.size() > 1) path.remove_prefix(slash + 1);
-  return path.empty() ? "." : path;
-}
 
 // pprof strips these build-sandbox prefixes from file names before showing them.
 std::string_view TrimBuildPrefix(std::string_view path) {
@@ -35,36 +29,6 @@ std::string GoSprint(const NodeInfo& n) {
 }
 
 }  // namespace
-
-std::string CleanPath(std::string_view path) {
-  if (path.empty()) return ".";
-  bool rooted = path.front() == '/';
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    std::string_view part = path.substr(i, j - i);
-    i = j + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!parts.empty() && parts.back() != "..") {
-        parts.pop_back();
-      } else if (!rooted) {
-        parts.push_back(part);
-      }
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out = rooted ? "/" : "";
-  for (size_t k = 0; k < parts.size(); ++k) {
-    if (k > 0) out += '/';
-    out += parts[k];
-  }
-  if (out.empty()) out = ".";
-  return out;
-}
 
 std::string NodeInfo::PrintableName() const {
   std::string out;

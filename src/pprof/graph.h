@@ -94,9 +94,6 @@ class Graph {
   friend class GraphBuilder;
 };
 
-// Go's filepath.Clean.
-std::string CleanPath(std::string_view path);
-
 // Calls visit(location_index, node_infos) for each location, with one NodeInfo per
 // line (leaf-most inlined frame first, as in the location), or one for a location
 // without lines. Cleaned file names are owned by `pool`.

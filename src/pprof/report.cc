@@ -4,18 +4,12 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "base/paths.h"
 #include "pprof/units.h"
 
 namespace kprof::pprof {
 
 namespace {
-
-std::string_view BaseName(std::string_view path) {
-  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
-  size_t slash = path.rfind('/');
-  if (slash != std::string_view::npos && path.size() > 1) path.remove_prefix(slash + 1);
-  return path;
-}
 
 int64_t AbsTotal(const Profile& p, size_t index) {
   int64_t total = 0;

@@ -7,34 +7,25 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "integration/process.h"
+#include "integration/kprof_test.h"
 
 namespace kprof::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class Cli : public ::testing::Test {
+class Cli : public KprofTest {
  protected:
   void SetUp() override {
-    kprof_ = Env("KPROF_BIN");
-    data_ = Env("KPROF_TESTDATA_DIR");
-    if (kprof_.empty()) kprof_ = KPROF_DEFAULT_BIN;
-    if (data_.empty()) data_ = KPROF_DEFAULT_TESTDATA_DIR;
-    ASSERT_TRUE(fs::exists(data_ + "/cpu-a.pb.gz")) << "no profiles in " << data_;
+    KprofTest::SetUp();
     dir_ = fs::temp_directory_path() /
            ("kprof-cli-" + std::to_string(getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
-    setenv("TZ", "UTC", 1);
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  std::string File(const std::string& name) const { return ShellQuote(data_ + "/" + name); }
   std::string Out(const std::string& name) const { return (dir_ / name).string(); }
-  CommandResult Kprof(const std::string& args) {
-    return RunCommand(ShellQuote(kprof_) + " " + args);
-  }
   static std::string Slurp(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream s;
@@ -42,7 +33,6 @@ class Cli : public ::testing::Test {
     return s.str();
   }
 
-  std::string kprof_, data_;
   fs::path dir_;
 };
 

@@ -11,27 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "integration/process.h"
+#include "integration/kprof_test.h"
 
 namespace kprof::testing {
 namespace {
 
 namespace fs = std::filesystem;
 
-class PprofOracle : public ::testing::Test {
+class PprofOracle : public KprofTest {
  protected:
-  void SetUp() override {
-    kprof_ = Env("KPROF_BIN");
-    data_ = Env("KPROF_TESTDATA_DIR");
-    if (kprof_.empty()) kprof_ = KPROF_DEFAULT_BIN;
-    if (data_.empty()) data_ = KPROF_DEFAULT_TESTDATA_DIR;
-    ASSERT_TRUE(fs::exists(data_ + "/cpu-a.pb.gz"))
-        << "no profiles in " << data_ << ": run tests/support/fetch_profiles.sh " << data_;
-    setenv("TZ", "UTC", 1);
-  }
-
-  std::string File(const std::string& name) const { return ShellQuote(data_ + "/" + name); }
-
   // Runs both tools with `flags` on `files` and expects identical stdout.
   void ExpectSameTop(const std::string& flags, const std::vector<std::string>& files) {
     std::string args;
@@ -45,8 +33,6 @@ class PprofOracle : public ::testing::Test {
     EXPECT_NE(ours.out.find("flat%"), std::string::npos) << ours.out;
   }
 
-  std::string kprof_;
-  std::string data_;
   int compared_ = 0;
 };
 

@@ -8,17 +8,13 @@
 namespace kprof::pprof {
 namespace {
 
-PreparedProfile PrepareReal(const std::string& name, ReportOptions options = {}) {
-  auto prepared = Prepare(testutil::LoadTestdata(name), options);
-  EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
-  return std::move(prepared).value();
-}
+using testutil::PrepareTestdata;
 
 TEST(Diff, PutsTheRegressedFunctionFirst) {
   // Instance b runs work variant v2, which spends far more CPU in main.regressedFunc.
-  auto report =
-      BuildDiff(PrepareReal("cpu-a.pb.gz"), PrepareReal("cpu-b.pb.gz"), DiffNormalization::kTotal)
-          .value();
+  auto report = BuildDiff(PrepareTestdata("cpu-a.pb.gz"), PrepareTestdata("cpu-b.pb.gz"),
+                          DiffNormalization::kTotal)
+                    .value();
   ASSERT_FALSE(report.rows.empty());
   EXPECT_EQ(report.rows[0].name, "main.regressedFunc");
   EXPECT_GT(report.rows[0].delta_flat(), 0.10);
@@ -33,7 +29,7 @@ TEST(Diff, PutsTheRegressedFunctionFirst) {
 }
 
 TEST(Diff, PerSecondDividesByDuration) {
-  PreparedProfile a = PrepareReal("cpu-a.pb.gz");
+  PreparedProfile a = PrepareTestdata("cpu-a.pb.gz");
   auto report = BuildDiff(a, a, DiffNormalization::kPerSecond).value();
   double seconds = static_cast<double>(a.profile.duration_nanos) / 1e9;
   double sum = 0;
@@ -45,16 +41,16 @@ TEST(Diff, PerSecondDividesByDuration) {
 }
 
 TEST(Diff, PerSecondNeedsADuration) {
-  PreparedProfile heap = PrepareReal("heap-a.pb.gz");
+  PreparedProfile heap = PrepareTestdata("heap-a.pb.gz");
   auto report = BuildDiff(heap, heap, DiffNormalization::kPerSecond);
   ASSERT_FALSE(report.ok());
   EXPECT_NE(report.status().message().find("--normalize=total"), std::string::npos);
 }
 
 TEST(Diff, RefusesDifferentSampleTypes) {
-  EXPECT_FALSE(
-      BuildDiff(PrepareReal("cpu-a.pb.gz"), PrepareReal("heap-a.pb.gz"), DiffNormalization::kTotal)
-          .ok());
+  EXPECT_FALSE(BuildDiff(PrepareTestdata("cpu-a.pb.gz"), PrepareTestdata("heap-a.pb.gz"),
+                         DiffNormalization::kTotal)
+                   .ok());
 }
 
 TEST(DiffProfile, SubtractsScaledBase) {

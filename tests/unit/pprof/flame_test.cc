@@ -13,11 +13,7 @@
 namespace kprof::pprof {
 namespace {
 
-PreparedProfile PrepareReal(const std::string& name, ReportOptions options = {}) {
-  auto prepared = Prepare(testutil::LoadTestdata(name), options);
-  EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
-  return std::move(prepared).value();
-}
+using testutil::PrepareTestdata;
 
 // Every node's total is its self plus its children's totals.
 void ExpectConsistent(const FlameTree& tree) {
@@ -33,7 +29,7 @@ void ExpectConsistent(const FlameTree& tree) {
 }
 
 TEST(FlameTree, RootTotalIsTheProfileTotalAndNodesAreConsistent) {
-  PreparedProfile cpu = PrepareReal("cpu-a.pb.gz");
+  PreparedProfile cpu = PrepareTestdata("cpu-a.pb.gz");
   FlameTree tree = BuildFlameTree(cpu);
   EXPECT_EQ(tree.total, cpu.total);
   EXPECT_EQ(tree.nodes[0].total, cpu.total);
@@ -42,7 +38,7 @@ TEST(FlameTree, RootTotalIsTheProfileTotalAndNodesAreConsistent) {
 }
 
 TEST(FlameTree, SelfValuesMatchTopFlatValues) {
-  PreparedProfile cpu = PrepareReal("cpu-a.pb.gz");
+  PreparedProfile cpu = PrepareTestdata("cpu-a.pb.gz");
   FlameTree tree = BuildFlameTree(cpu);
   ReportOptions options;
   options.node_fraction = 0;
@@ -53,7 +49,7 @@ TEST(FlameTree, SelfValuesMatchTopFlatValues) {
 }
 
 TEST(FlameTree, BudgetKeepsHeaviestPathsAndAnHonestOtherNode) {
-  PreparedProfile cpu = PrepareReal("cpu-b.pb.gz");
+  PreparedProfile cpu = PrepareTestdata("cpu-b.pb.gz");
   FlameTree full = BuildFlameTree(cpu);
   ASSERT_GT(full.nodes.size(), 60u);
   FlameTree cut = BuildFlameTree(cpu, 40);
@@ -73,7 +69,7 @@ TEST(FlameTree, BudgetKeepsHeaviestPathsAndAnHonestOtherNode) {
 }
 
 TEST(FlameTree, JsonHasTheD3ShapeAndTotals) {
-  PreparedProfile heap = PrepareReal("heap-a.pb.gz");
+  PreparedProfile heap = PrepareTestdata("heap-a.pb.gz");
   FlameTree tree = BuildFlameTree(heap, 100);
   auto json = nlohmann::json::parse(FlameTreeToJson(tree));
   EXPECT_EQ(json["name"], "root");
@@ -85,7 +81,7 @@ TEST(FlameTree, JsonHasTheD3ShapeAndTotals) {
 }
 
 TEST(FoldedStacks, SumToTheTotalWithOneLinePerStack) {
-  PreparedProfile cpu = PrepareReal("cpu-a.pb.gz");
+  PreparedProfile cpu = PrepareTestdata("cpu-a.pb.gz");
   std::istringstream in(FoldedStacks(cpu));
   std::string line;
   int64_t sum = 0;
@@ -104,7 +100,7 @@ TEST(FoldedStacks, SumToTheTotalWithOneLinePerStack) {
 }
 
 TEST(FoldedStacks, InlinedFramesAppearBetweenCallerAndCallee) {
-  PreparedProfile cpu = PrepareReal("cpu-a.pb.gz");
+  PreparedProfile cpu = PrepareTestdata("cpu-a.pb.gz");
   std::string folded = FoldedStacks(cpu);
   EXPECT_NE(folded.find("main.sumInlined;main.inlinedAdd"), std::string::npos);
 }

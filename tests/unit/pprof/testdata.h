@@ -13,6 +13,7 @@
 
 #include "pprof/decode.h"
 #include "pprof/profile.h"
+#include "pprof/report.h"
 
 namespace kprof::pprof::testutil {
 
@@ -41,6 +42,13 @@ inline int64_t TotalOf(const Profile& p, size_t index) {
   int64_t total = 0;
   for (size_t i = 0; i < p.samples.size(); ++i) total += p.ValuesOf(i)[index];
   return total;
+}
+
+// Decodes and prepares a real profile for reports.
+inline PreparedProfile PrepareTestdata(const std::string& name, ReportOptions options = {}) {
+  auto prepared = Prepare(LoadTestdata(name), options);
+  EXPECT_TRUE(prepared.ok()) << prepared.status().ToString();
+  return prepared.ok() ? std::move(prepared).value() : PreparedProfile();
 }
 
 }  // namespace kprof::pprof::testutil
