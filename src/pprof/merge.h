@@ -28,6 +28,7 @@
 #include "pprof/decode.h"
 #include "pprof/index_set.h"
 #include "pprof/profile.h"
+#include "pprof/symbol_table.h"
 
 namespace kprof::pprof {
 
@@ -50,38 +51,18 @@ class Merger {
  private:
   Status CheckCompatible(const Profile& p) const;
   void AddHeader(const Profile& p);
-  void SeedEmptyString();
   uint32_t InternString(std::string_view s);
-  uint32_t MapString(const Profile& p, uint32_t index);
-  uint32_t MapFunction(const Profile& p, uint32_t index);
-  void MapMappings(const Profile& p);
-  void MapLocations(const Profile& p);
-  bool SameString(const Profile& p, uint32_t in, uint32_t merged) const;
-  bool SameFunction(const Profile& p, const Function& in, const Function& merged) const;
-  uint32_t FindByAddress(const Profile& p, const Location& l, uint32_t mapping, uint64_t relative,
-                         uint64_t hash);
 
-  Profile out_;
+  SymbolTable table_;  // the merged profile is built in table_.mutable_symbols()
   size_t count_ = 0;
-  IndexSet strings_;
-  IndexSet mappings_;
-  IndexSet functions_;
-  IndexSet locations_;
-  IndexSet addresses_;  // locations with a mapping and address, by (mapping, address)
   IndexSet samples_;
   // The first profile's sample type and period type names, for compatibility checks.
   std::vector<std::pair<std::string, std::string>> sample_type_names_;
   std::pair<std::string, std::string> period_type_name_;
 
-  // Per-input scratch: index in the input → index in out_.
-  std::vector<uint32_t> string_map_;
-  std::vector<uint32_t> mapping_map_;
-  std::vector<int64_t> mapping_offset_;
-  std::vector<uint32_t> function_map_;
-  std::vector<uint32_t> location_map_;
+  // Per-sample scratch.
   std::vector<uint32_t> key_locations_;
   std::vector<Label> key_labels_;
-  std::vector<Line> key_lines_;
   std::vector<int64_t> key_values_;
 };
 
