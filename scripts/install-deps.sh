@@ -10,13 +10,15 @@ PACKAGES=(
   # engine
   libdeflate-dev zlib1g-dev libre2-dev libcli11-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev
+  # server and store
+  libboost-dev libssl-dev librocksdb-dev libzstd-dev
   # tests, benchmarks, fuzzing
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libprotobuf-dev protobuf-compiler
   # real peers: Go workloads and `go tool pprof` as the oracle
   golang-go
-  # benchmark driver: peak RSS of the peer
-  time python3
+  # benchmark driver: peak RSS of the peer; HTTP client and certificates in tests
+  time python3 curl openssl
 )
 
 missing=()
