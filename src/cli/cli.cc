@@ -55,6 +55,7 @@ int Main(int argc, char** argv) {
   AddConvertCommand(&app, &action);
   AddInfoCommand(&app, &action);
   AddDiffCommand(&app, &action);
+  AddServerCommand(&app, &action);
 
   std::vector<std::string> args = NormalizeArgs(argc, argv);
   std::reverse(args.begin(), args.end());

@@ -20,6 +20,7 @@ void AddMergeCommand(CLI::App* app, Action* action);
 void AddConvertCommand(CLI::App* app, Action* action);
 void AddInfoCommand(CLI::App* app, Action* action);
 void AddDiffCommand(CLI::App* app, Action* action);
+void AddServerCommand(CLI::App* app, Action* action);
 
 // Prints "kprof: <message>" on stderr and returns the failure exit code.
 int Fail(const Status& status);

@@ -1,0 +1,143 @@
+// kprof server: the profile repository (store + HTTP API) until SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "api/ingest.h"
+#include "api/profefe.h"
+#include "cli/commands.h"
+#include "net/router.h"
+#include "net/server.h"
+#include "store/embedded/rocks_store.h"
+#include "store/timeparse.h"
+
+namespace kprof::cli {
+
+namespace {
+
+bool IsLoopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "::1" || address == "localhost" ||
+         address.rfind("127.", 0) == 0;
+}
+
+struct ServerCommand {
+  std::string listen = "127.0.0.1:7070";
+  std::string data_dir = "kprof-data";
+  std::string retention = "0";
+  std::string raw_retention = "0";
+  bool insecure = false;
+  std::string tls_cert;
+  std::string tls_key;
+  size_t max_body_bytes = 32u << 20;
+  int workers = 32;
+  bool no_sync = false;
+
+  int Run() {
+    size_t colon = listen.rfind(':');
+    if (colon == std::string::npos) {
+      return Fail(InvalidArgument("--listen wants HOST:PORT, e.g. 127.0.0.1:7070"));
+    }
+    net::ServerOptions options;
+    options.address = listen.substr(0, colon);
+    if (options.address.size() > 2 && options.address.front() == '[') {
+      options.address = options.address.substr(1, options.address.size() - 2);
+    }
+    options.port = static_cast<uint16_t>(std::atoi(listen.c_str() + colon + 1));
+    if (!IsLoopback(options.address) && !insecure) {
+      return Fail(InvalidArgument(
+          "refusing to serve profiles on " + options.address +
+          " without authentication; listen on 127.0.0.1, or pass --insecure if the network "
+          "is trusted"));
+    }
+    options.worker_threads = workers;
+    options.max_body_bytes = max_body_bytes + 4096;
+    options.tls_cert_file = tls_cert;
+    options.tls_key_file = tls_key;
+
+    store::RetentionPolicy policy;
+    for (auto [text, out] : {std::pair{&retention, &policy.profiles_nanos},
+                             std::pair{&raw_retention, &policy.raw_nanos}}) {
+      if (*text == "0") continue;
+      auto d = store::ParseDuration(*text);
+      if (!d.ok()) return Fail(d.status().WithContext("--retention"));
+      *out = *d;
+    }
+
+    store::EmbeddedOptions store_options;
+    store_options.data_dir = data_dir;
+    store_options.sync = !no_sync;
+    auto opened = store::OpenEmbeddedStore(store_options);
+    if (!opened.ok()) return Fail(opened.status());
+    std::unique_ptr<store::ProfileStore> store = std::move(opened).value();
+
+    api::IngestLimits limits;
+    limits.max_body_bytes = max_body_bytes;
+    api::IngestService ingest(store.get(), limits);
+    auto router = std::make_shared<net::Router>();
+    api::AddProfefeRoutes(router.get(), store.get(), &ingest, {"0.1.0", "", ""});
+    router->Add(
+        "GET", "/healthz", [](net::Request&) { return net::JsonOk(R"({"status":"ok"})"); },
+        "Liveness");
+    router->Add(
+        "GET", "/readyz", [](net::Request&) { return net::JsonOk(R"({"status":"ready"})"); },
+        "Readiness: the store is open");
+
+    // Block the signals before threads start so that only sigwait() sees them.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto server = net::HttpServer::Start(options, router);
+    if (!server.ok()) return Fail(server.status());
+    std::string scheme = tls_cert.empty() ? "http" : "https";
+    std::fprintf(stderr, "kprof server: listening on %s://%s:%u, data in %s\n", scheme.c_str(),
+                 options.address.c_str(), (*server)->port(), data_dir.c_str());
+    std::fprintf(stderr,
+                 "kprof server: go tool pprof '%s://%s:%u/api/0/profiles/merge?service=S&type=cpu"
+                 "&from=2006-01-02T15:04:05&to=2030-01-01T00:00:00'\n",
+                 scheme.c_str(), options.address.c_str(), (*server)->port());
+    std::fflush(stderr);
+    int signal = 0;
+    sigwait(&signals, &signal);
+    std::fprintf(stderr, "kprof server: stopping (signal %d)\n", signal);
+    (*server)->Stop();
+    if (policy.profiles_nanos > 0 || policy.raw_nanos > 0) {
+      (void)store->ApplyRetention(policy, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    }
+    return 0;
+  }
+};
+
+}  // namespace
+
+void AddServerCommand(CLI::App* app, Action* action) {
+  auto cmd = std::make_shared<ServerCommand>();
+  CLI::App* sub = app->add_subcommand(
+      "server", "Run the profile repository: store profiles, serve the profefe-compatible API");
+  sub->add_option("--listen", cmd->listen, "HOST:PORT to listen on")->capture_default_str();
+  sub->add_option("--data-dir", cmd->data_dir, "Directory of the embedded store")
+      ->capture_default_str();
+  sub->add_option("--retention", cmd->retention,
+                  "Delete profiles older than this (Go duration, e.g. 720h; 0 = keep)")
+      ->capture_default_str();
+  sub->add_option("--raw-retention", cmd->raw_retention,
+                  "Keep uploaded bytes (exact GET) this long; 0 = as long as the profile")
+      ->capture_default_str();
+  sub->add_flag("--insecure", cmd->insecure,
+                "Allow listening on a non-loopback address without authentication");
+  sub->add_option("--tls-cert", cmd->tls_cert, "TLS certificate file (PEM); enables HTTPS");
+  sub->add_option("--tls-key", cmd->tls_key, "TLS private key file (PEM)");
+  sub->add_option("--max-body-bytes", cmd->max_body_bytes, "Largest accepted upload")
+      ->capture_default_str();
+  sub->add_option("--workers", cmd->workers, "Request handler threads")->capture_default_str();
+  sub->add_flag("--no-sync", cmd->no_sync,
+                "Acknowledge uploads before they are synced to disk (faster, not crash-safe)");
+  sub->callback([cmd, action] { *action = [cmd] { return cmd->Run(); }; });
+}
+
+}  // namespace kprof::cli
