@@ -1,5 +1,7 @@
 #include "api/ingest.h"
 
+#include <chrono>
+
 namespace kprof::api {
 
 bool IsKnownProfileType(std::string_view type) {
@@ -11,6 +13,28 @@ bool IsKnownProfileType(std::string_view type) {
 }
 
 Result<store::ProfileMeta> IngestService::Ingest(IngestRequest request) {
+  if (registry_ == nullptr) return IngestUnobserved(std::move(request));
+  std::string type = IsKnownProfileType(request.type) ? request.type : "unknown";
+  size_t bytes = request.body.size();
+  auto start = std::chrono::steady_clock::now();
+  auto result = IngestUnobserved(std::move(request));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string outcome =
+      result.ok() ? "stored" : std::string(StatusCodeName(result.status().code()));
+  registry_
+      ->GetCounter("kprof_ingest_profiles_total", "Profiles received, by type and outcome",
+                   {{"type", type}, {"result", outcome}})
+      ->Add();
+  registry_->GetCounter("kprof_ingest_bytes_total", "Bytes of profiles received", {{"type", type}})
+      ->Add(static_cast<double>(bytes));
+  registry_
+      ->GetHistogram("kprof_ingest_duration_seconds",
+                     "Time from receiving a profile to its durable acknowledgement")
+      ->Observe(seconds);
+  return result;
+}
+
+Result<store::ProfileMeta> IngestService::IngestUnobserved(IngestRequest request) {
   if (request.service.empty()) return InvalidArgument("missing \"service\"");
   if (!IsKnownProfileType(request.type)) {
     return InvalidArgument("unknown profile type \"" + request.type +

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/metrics.h"
 #include "base/status.h"
 #include "pprof/decode.h"
 #include "store/store.h"
@@ -43,15 +44,20 @@ struct IngestRequest {
 
 class IngestService {
  public:
-  IngestService(store::ProfileStore* store, IngestLimits limits) : store_(store), limits_(limits) {}
+  IngestService(store::ProfileStore* store, IngestLimits limits,
+                metrics::Registry* registry = nullptr)
+      : store_(store), limits_(limits), registry_(registry) {}
 
   // kInvalidArgument for a bad type or a malformed profile, kResourceExhausted for
   // an oversized one; the store's status otherwise.
   Result<store::ProfileMeta> Ingest(IngestRequest request);
 
  private:
+  Result<store::ProfileMeta> IngestUnobserved(IngestRequest request);
+
   store::ProfileStore* store_;
   IngestLimits limits_;
+  metrics::Registry* registry_;
 };
 
 }  // namespace kprof::api

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "api/observe.h"
 #include "net/http.h"
 #include "pprof/encode.h"
 #include "pprof/merge.h"
@@ -344,22 +345,24 @@ class ProfefeApi {
 }  // namespace
 
 void AddProfefeRoutes(net::Router* router, store::ProfileStore* store, IngestService* ingest,
-                      ServerInfo info) {
+                      ServerInfo info, metrics::Registry* registry) {
   auto api = std::make_shared<ProfefeApi>(store, ingest, std::move(info));
   auto bind = [api](Response (ProfefeApi::*method)(Request&)) {
     return [api, method](Request& req) { return ((*api).*method)(req); };
   };
-  router->Add("POST", "/api/0/profiles", bind(&ProfefeApi::Create),
+  AddObserved(router, registry, "POST", "/api/0/profiles", bind(&ProfefeApi::Create),
               "Store a profile (profefe): ?service=S&type=T&labels=k=v,… body: pprof");
-  router->Add("GET", "/api/0/profiles", bind(&ProfefeApi::Find),
+  AddObserved(router, registry, "GET", "/api/0/profiles", bind(&ProfefeApi::Find),
               "List profiles (profefe): ?service&type&from&to[&labels][&limit]");
   for (const char* method : {"GET", "POST"}) {
-    router->Add(method, "/api/0/profiles/merge", bind(&ProfefeApi::Merge),
+    AddObserved(router, registry, method, "/api/0/profiles/merge", bind(&ProfefeApi::Merge),
                 "Merged pprof of the matching profiles (profefe)");
-    router->Add(method, "/api/0/profiles/{id}", bind(&ProfefeApi::Get),
+    AddObserved(router, registry, method, "/api/0/profiles/{id}", bind(&ProfefeApi::Get),
                 "A stored profile, or several merged: /api/0/profiles/ID1+ID2");
-    router->Add(method, "/api/0/services", bind(&ProfefeApi::Services), "Services with profiles");
-    router->Add(method, "/api/0/version", bind(&ProfefeApi::Version), "Server version");
+    AddObserved(router, registry, method, "/api/0/services", bind(&ProfefeApi::Services),
+                "Services with profiles");
+    AddObserved(router, registry, method, "/api/0/version", bind(&ProfefeApi::Version),
+                "Server version");
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/ingest.h"
+#include "base/metrics.h"
 #include "net/router.h"
 #include "store/store.h"
 
@@ -20,6 +21,6 @@ struct ServerInfo {
 };
 
 void AddProfefeRoutes(net::Router* router, store::ProfileStore* store, IngestService* ingest,
-                      ServerInfo info);
+                      ServerInfo info, metrics::Registry* registry = nullptr);
 
 }  // namespace kprof::api

@@ -5,7 +5,10 @@
 #include <memory>
 
 #include "api/ingest.h"
+#include "api/observe.h"
 #include "api/profefe.h"
+#include "api/v1.h"
+#include "base/metrics.h"
 #include "cli/commands.h"
 #include "net/router.h"
 #include "net/server.h"
@@ -73,15 +76,26 @@ struct ServerCommand {
 
     api::IngestLimits limits;
     limits.max_body_bytes = max_body_bytes;
-    api::IngestService ingest(store.get(), limits);
+    metrics::Registry registry;
+    api::IngestService ingest(store.get(), limits, &registry);
     auto router = std::make_shared<net::Router>();
-    api::AddProfefeRoutes(router.get(), store.get(), &ingest, {"0.1.0", "", ""});
-    router->Add(
-        "GET", "/healthz", [](net::Request&) { return net::JsonOk(R"({"status":"ok"})"); },
-        "Liveness");
-    router->Add(
-        "GET", "/readyz", [](net::Request&) { return net::JsonOk(R"({"status":"ready"})"); },
-        "Readiness: the store is open");
+    api::AddProfefeRoutes(router.get(), store.get(), &ingest, {"0.1.0", "", ""}, &registry);
+    api::AddNativeRoutes(router.get(), store.get(), &ingest, &registry);
+    api::AddOperationalRoutes(router.get(), &registry);
+    store::ProfileStore* store_ptr = store.get();
+    registry.AddCollector([store_ptr](metrics::Registry* r) {
+      auto stats = store_ptr->Stats();
+      if (!stats.ok()) return;
+      r->GetGauge("kprof_store_profiles", "Profiles stored (estimate)")->Set(stats->profiles);
+      r->GetGauge("kprof_store_series", "Series (service, type, labels)")->Set(stats->series);
+      r->GetGauge("kprof_store_services", "Services with profiles")->Set(stats->services);
+      r->GetGauge("kprof_store_symbols", "Interned functions, locations and stacks")
+          ->Set(stats->symbols);
+      r->GetGauge("kprof_store_disk_bytes", "Bytes on disk", {{"kind", "normalized"}})
+          ->Set(stats->disk_bytes);
+      r->GetGauge("kprof_store_disk_bytes", "Bytes on disk", {{"kind", "raw"}})
+          ->Set(stats->raw_disk_bytes);
+    });
 
     // Block the signals before threads start so that only sigwait() sees them.
     sigset_t signals;

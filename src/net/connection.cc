@@ -1,19 +1,18 @@
 #include "net/connection.h"
 
 #include <algorithm>
-#include <chrono>
-#include <exception>
-#include <limits>
-#include <optional>
-#include <string>
-#include <type_traits>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <string>
+#include <type_traits>
 
 namespace kprof::net::internal {
 namespace {
@@ -41,8 +40,9 @@ std::string ToLower(std::string_view s) {
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
-    if (c <= ' ' || c >= 127 || std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) !=
-                                    std::string_view::npos) {
+    if (c <= ' ' || c >= 127 ||
+        std::string_view("\"(),/:;<=>?@[\\]{}").find(static_cast<char>(c)) !=
+            std::string_view::npos) {
       return false;
     }
   }
@@ -51,7 +51,8 @@ bool IsToken(std::string_view s) {
 
 std::string WithoutLineBreaks(std::string_view s) {
   std::string out(s);
-  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
+  std::replace_if(
+      out.begin(), out.end(), [](char c) { return c == '\r' || c == '\n'; }, ' ');
   return out;
 }
 
@@ -94,11 +95,10 @@ class HttpConnection : public Connection,
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       if constexpr (kTls) {
         self->Tcp().expires_after(self->options().request_timeout);
-        self->stream_.async_handshake(asio::ssl::stream_base::server,
-                                      [self](beast::error_code ec) {
-                                        if (ec) return self->Tcp().close();
-                                        self->ReadHeader();
-                                      });
+        self->stream_.async_handshake(asio::ssl::stream_base::server, [self](beast::error_code ec) {
+          if (ec) return self->Tcp().close();
+          self->ReadHeader();
+        });
       } else {
         self->ReadHeader();
       }
@@ -214,10 +214,12 @@ class HttpConnection : public Connection,
   void Write(Response response) {
     response_ = {};
     response_.version(version_);
-    if (response.status < 100 || response.status > 999) {
-      response = JsonError(500, "handler returned invalid HTTP status " +
-                                    std::to_string(response.status));
+    // 1xx cannot end an exchange; beast refuses bodies on 204 and 304.
+    if (response.status < 200 || response.status > 999) {
+      response =
+          JsonError(500, "handler returned invalid HTTP status " + std::to_string(response.status));
     }
+    if (response.status == 204 || response.status == 304) response.body.clear();
     response_.result(static_cast<unsigned>(response.status));
     for (const auto& [name, value] : response.headers) {
       if (IsToken(name)) response_.insert(name, WithoutLineBreaks(value));
@@ -231,9 +233,9 @@ class HttpConnection : public Connection,
     response_.prepare_payload();
 
     Tcp().expires_after(options().request_timeout);
-    http::async_write(stream_, response_,
-                      beast::bind_front_handler(&HttpConnection::OnWritten,
-                                                this->shared_from_this()));
+    http::async_write(
+        stream_, response_,
+        beast::bind_front_handler(&HttpConnection::OnWritten, this->shared_from_this()));
   }
 
   void OnWritten(beast::error_code ec, size_t bytes) {
@@ -270,14 +272,14 @@ class HttpConnection : public Connection,
 
   void Drain() {
     buffer_.consume(buffer_.size());
-    Tcp().async_read_some(buffer_.prepare(16 << 10), [self = this->shared_from_this()](
-                                                         beast::error_code ec, size_t) {
-      if (ec) {
-        beast::error_code ignored;
-        return self->Tcp().socket().close(ignored);
-      }
-      self->Drain();
-    });
+    Tcp().async_read_some(buffer_.prepare(16 << 10),
+                          [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                            if (ec) {
+                              beast::error_code ignored;
+                              return self->Tcp().socket().close(ignored);
+                            }
+                            self->Drain();
+                          });
   }
 
   ServerContext* const context_;

@@ -7,8 +7,7 @@
 namespace kprof::net {
 namespace {
 
-[[noreturn]] void BadRoute(const std::string& method, const std::string& pattern,
-                           const char* why) {
+[[noreturn]] void BadRoute(const std::string& method, const std::string& pattern, const char* why) {
   std::fprintf(stderr, "kprof: invalid route %s %s: %s\n", method.c_str(), pattern.c_str(), why);
   std::abort();
 }
@@ -86,7 +85,8 @@ Response Router::Dispatch(Request& request) const {
     size_t start = 1;
     while (true) {
       size_t slash = request.path.find('/', start);
-      segments.push_back(request.path.substr(start, slash == std::string::npos ? slash : slash - start));
+      segments.push_back(
+          request.path.substr(start, slash == std::string::npos ? slash : slash - start));
       if (slash == std::string::npos) break;
       start = slash + 1;
     }
@@ -117,9 +117,8 @@ Response Router::Dispatch(Request& request) const {
       if (!allow.empty()) allow += ", ";
       allow += m;
     }
-    Response response =
-        JsonError(405, "method " + request.method + " is not allowed for " + shown_path +
-                           " (allowed: " + allow + ")");
+    Response response = JsonError(405, "method " + request.method + " is not allowed for " +
+                                           shown_path + " (allowed: " + allow + ")");
     response.headers.emplace_back("Allow", allow);
     return response;
   }

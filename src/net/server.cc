@@ -1,16 +1,15 @@
 #include "net/server.h"
 
 #include <atomic>
-#include <mutex>
-#include <optional>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "net/connection.h"
 

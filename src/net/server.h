@@ -55,8 +55,9 @@ struct ServerOptions {
   size_t max_connections = 2048;
   size_t max_header_bytes = 16 << 10;  // request line and header fields together
   size_t max_body_bytes = 32 << 20;
-  // Time allowed to read a request's body (and, on a new connection, its header); it also
-  // sets Request::deadline, counted from when the header has arrived.
+  // Time allowed to read a request's body (on a new connection also its header, and for
+  // TLS the handshake) and to write its response; it also sets Request::deadline, counted
+  // from when the header has arrived.
   std::chrono::milliseconds request_timeout{30000};
   // Time a keep-alive connection may wait for (the header of) its next request.
   std::chrono::milliseconds idle_timeout{60000};

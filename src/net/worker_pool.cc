@@ -4,7 +4,8 @@
 
 namespace kprof::net {
 
-WorkerPool::WorkerPool(int threads, size_t max_queued) : max_queued_(std::max<size_t>(1, max_queued)) {
+WorkerPool::WorkerPool(int threads, size_t max_queued)
+    : max_queued_(std::max<size_t>(1, max_queued)) {
   threads = std::max(1, threads);
   threads_.reserve(threads);
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });

@@ -29,9 +29,10 @@ std::string EncodeProfileRecord(const ProfileRecord& record) {
   w.Varint(p.period_type.type);
   w.Varint(p.period_type.unit);
   w.Varint(p.sample_types.size());
-  for (const pprof::ValueType& vt : p.sample_types) {
-    w.Varint(vt.type);
-    w.Varint(vt.unit);
+  for (size_t k = 0; k < p.sample_types.size(); ++k) {
+    w.Varint(p.sample_types[k].type);
+    w.Varint(p.sample_types[k].unit);
+    w.Varint(ZigZag(k < record.totals.size() ? record.totals[k] : 0));
   }
   w.Varint(p.default_sample_type);
   w.Varint(p.drop_frames);
@@ -72,6 +73,7 @@ Result<ProfileRecord> DecodeProfileRecord(std::string_view bytes, bool header_on
     uint32_t type = static_cast<uint32_t>(r.ReadVarint());
     uint32_t unit = static_cast<uint32_t>(r.ReadVarint());
     p.sample_types.push_back({type, unit});
+    rec.totals.push_back(UnZigZag(r.ReadVarint()));
   }
   p.default_sample_type = static_cast<uint32_t>(r.ReadVarint());
   p.drop_frames = static_cast<uint32_t>(r.ReadVarint());
@@ -101,6 +103,15 @@ Result<ProfileRecord> DecodeProfileRecord(std::string_view bytes, bool header_on
   }
   if (samples.failed()) return corrupt("truncated samples");
   return rec;
+}
+
+std::vector<int64_t> SampleTotals(const NormalizedProfile& p) {
+  const size_t n = p.sample_types.size();
+  std::vector<int64_t> totals(n, 0);
+  for (size_t i = 0; i < p.num_samples(); ++i) {
+    for (size_t k = 0; k < n; ++k) totals[k] += p.values[i * n + k];
+  }
+  return totals;
 }
 
 }  // namespace kprof::store

@@ -8,6 +8,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "store/dictionary.h"
@@ -20,8 +21,12 @@ struct ProfileRecord {
   Labels instance;  // instance attributes (pod, instance, …)
   int64_t ingested_nanos = 0;
   uint64_t raw_bytes = 0;
-  uint32_t sample_count = 0;  // set by DecodeProfileRecord, also with header_only
+  uint32_t sample_count = 0;    // set by DecodeProfileRecord, also with header_only
+  std::vector<int64_t> totals;  // per sample type: the sum over samples (for timelines)
 };
+
+// Sums each sample type over the samples.
+std::vector<int64_t> SampleTotals(const NormalizedProfile& p);
 
 std::string EncodeProfileRecord(const ProfileRecord& record);
 

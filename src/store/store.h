@@ -38,6 +38,9 @@ struct ProfileMeta {
   uint32_t samples = 0;
   uint64_t raw_bytes = 0;  // size of the profile as uploaded
   bool raw_kept = false;   // the uploaded bytes are still retained
+  // Sample types ("cpu", "nanoseconds") and each one's total over the profile.
+  std::vector<std::pair<std::string, std::string>> sample_types;
+  std::vector<int64_t> totals;
 };
 
 struct IngestInput {

@@ -152,6 +152,7 @@ class RocksStore final : public ProfileStore {
       if (!series->registered) batch.Put(meta_, SeriesKey(series->id), EncodeSeries(*series));
       record.profile = service->dict.Normalize(in.profile);
       record.profile.time_nanos = time;
+      record.totals = SampleTotals(record.profile);
       service->dict.EmitRecordsSince(
           service->persisted, [&](RecordKind kind, uint32_t id, std::string bytes) {
             batch.Put(dict_, keys::DictKey(service->id, static_cast<uint8_t>(kind), id), bytes);
@@ -181,6 +182,11 @@ class RocksStore final : public ProfileStore {
     meta.samples = static_cast<uint32_t>(record.profile.num_samples());
     meta.raw_bytes = in.raw.size();
     meta.raw_kept = true;
+    meta.sample_types.reserve(in.profile.sample_types.size());
+    for (const pprof::ValueType& vt : in.profile.sample_types) {
+      meta.sample_types.emplace_back(in.profile.str(vt.type), in.profile.str(vt.unit));
+    }
+    meta.totals = record.totals;
     return meta;
   }
 
@@ -593,10 +599,17 @@ class RocksStore final : public ProfileStore {
       std::shared_lock lock(mu_);
       if (key.series >= series_.size()) return NotFound("profile " + key.Id() + " not found");
       const Series& s = *series_[key.series];
-      meta.service = services_[s.service]->name;
+      const Service& service = *services_[s.service];
+      meta.service = service.name;
       meta.type = s.type;
       meta.labels = s.labels;
+      size_t strings = service.dict.symbols().strings.size();
+      for (const pprof::ValueType& vt : rec.profile.sample_types) {
+        if (vt.type >= strings || vt.unit >= strings) return Internal("corrupt profile header");
+        meta.sample_types.emplace_back(service.dict.String(vt.type), service.dict.String(vt.unit));
+      }
     }
+    meta.totals = rec.totals;
     for (const Label& l : rec.instance) meta.labels.Set(l.name, l.value);
     meta.id = key.Id();
     meta.time_nanos = key.time;
