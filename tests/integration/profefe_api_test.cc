@@ -3,11 +3,11 @@
 // merge URL, and kill -9 during uploads to check that every acknowledged profile
 // survives.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
@@ -80,17 +80,17 @@ TEST_F(ProfefeApi, GoToolPprofReadsTheMergeUrl) {
   ASSERT_EQ(Post("cpu-b.pb.gz", "service=checkout&type=cpu&labels=version=v2").first, 200);
   ASSERT_EQ(Post("heap-a.pb.gz", "service=checkout&type=heap").first, 200);
   std::string url = server_->url("/api/0/profiles/merge?service=checkout&type=cpu&") + kRange;
-  CommandResult ours = RunCommand("HOME=" + ShellQuote(dir_.string()) + " go tool pprof -top " +
-                                  ShellQuote(url));
+  CommandResult ours =
+      RunCommand("HOME=" + ShellQuote(dir_.string()) + " go tool pprof -top " + ShellQuote(url));
   CommandResult theirs =
       RunCommand("go tool pprof -top " + File("cpu-a.pb.gz") + " " + File("cpu-b.pb.gz"));
   ASSERT_EQ(ours.exit_code, 0) << ours.err;
   EXPECT_EQ(ours.out, theirs.out);
   // Narrowed by label: only v2.
-  std::string v2 = server_->url("/api/0/profiles/merge?service=checkout&type=cpu&labels=version=v2&") +
-                   kRange;
-  CommandResult one = RunCommand("HOME=" + ShellQuote(dir_.string()) + " go tool pprof -top " +
-                                 ShellQuote(v2));
+  std::string v2 =
+      server_->url("/api/0/profiles/merge?service=checkout&type=cpu&labels=version=v2&") + kRange;
+  CommandResult one =
+      RunCommand("HOME=" + ShellQuote(dir_.string()) + " go tool pprof -top " + ShellQuote(v2));
   EXPECT_EQ(one.out, RunCommand("go tool pprof -top " + File("cpu-b.pb.gz")).out);
 }
 
@@ -104,7 +104,8 @@ TEST_F(ProfefeApi, ListIsNewestFirstAndHonoursLimitAndLabels) {
   EXPECT_GE(list[0]["created_at"].get<std::string>(), list[1]["created_at"].get<std::string>());
   auto limited = Get(std::string("/api/0/profiles?service=s&type=goroutine&limit=1&") + kRange);
   EXPECT_EQ(nlohmann::json::parse(limited.second)["body"].size(), 1u);
-  auto zone_b = Get(std::string("/api/0/profiles?service=s&type=goroutine&labels=zone=b&") + kRange);
+  auto zone_b =
+      Get(std::string("/api/0/profiles?service=s&type=goroutine&labels=zone=b&") + kRange);
   auto zb = nlohmann::json::parse(zone_b.second)["body"];
   ASSERT_EQ(zb.size(), 1u);
   EXPECT_EQ(zb[0]["labels"][0]["value"], "b");
@@ -124,8 +125,9 @@ TEST_F(ProfefeApi, GetByIdReturnsTheUploadedBytesAndMergesIdLists) {
   EXPECT_EQ(RunCommand("cmp " + ShellQuote(out) + " " + File("cpu-a.pb.gz")).exit_code, 0);
   CommandResult both = RunCommand("HOME=" + ShellQuote(dir_.string()) + " go tool pprof -top " +
                                   ShellQuote(server_->url("/api/0/profiles/" + id_a + "+" + id_b)));
-  EXPECT_EQ(both.out,
-            RunCommand("go tool pprof -top " + File("cpu-a.pb.gz") + " " + File("cpu-b.pb.gz")).out);
+  EXPECT_EQ(
+      both.out,
+      RunCommand("go tool pprof -top " + File("cpu-a.pb.gz") + " " + File("cpu-b.pb.gz")).out);
   EXPECT_EQ(Get("/api/0/profiles/" + std::string(32, 'a')).first, 404);
 }
 
@@ -133,8 +135,8 @@ TEST_F(ProfefeApi, BadRequestsGetProfefesErrorsAndNothingIsLost) {
   ASSERT_EQ(Post("heap-a.pb.gz", "service=s&type=heap").first, 200);
   std::string empty = (dir_ / "empty.pb.gz").string();
   // A real profile with no samples: go tool pprof focused on nothing.
-  ASSERT_EQ(RunCommand("go tool pprof -proto -focus=does_not_match " + File("cpu-a.pb.gz") +
-                       " > " + ShellQuote(empty))
+  ASSERT_EQ(RunCommand("go tool pprof -proto -focus=does_not_match " + File("cpu-a.pb.gz") + " > " +
+                       ShellQuote(empty))
                 .exit_code,
             0);
   std::string half = (dir_ / "half.pb.gz").string();
@@ -144,17 +146,29 @@ TEST_F(ProfefeApi, BadRequestsGetProfefesErrorsAndNothingIsLost) {
     int status;
     std::string error;
   } cases[] = {
-      {"-X POST --data-binary @" + File("cpu-a.pb.gz") + " '" + server_->url("/api/0/profiles?type=cpu") + "'",
+      {"-X POST --data-binary @" + File("cpu-a.pb.gz") + " '" +
+           server_->url("/api/0/profiles?type=cpu") + "'",
        400, "bad request: missing \"service\""},
-      {"-X POST --data-binary @" + File("cpu-a.pb.gz") + " '" + server_->url("/api/0/profiles?service=s&type=bogus") + "'",
+      {"-X POST --data-binary @" + File("cpu-a.pb.gz") + " '" +
+           server_->url("/api/0/profiles?service=s&type=bogus") + "'",
        400, "bad request: unknown profile type unknown"},
-      {"-X POST --data-binary @" + ShellQuote(empty) + " '" + server_->url("/api/0/profiles?service=s&type=cpu") + "'",
+      {"-X POST --data-binary @" + ShellQuote(empty) + " '" +
+           server_->url("/api/0/profiles?service=s&type=cpu") + "'",
        400, "malformed profile (could not parse pprof profile: profile is empty: no samples)"},
-      {"-X POST --data-binary @" + ShellQuote(half) + " '" + server_->url("/api/0/profiles?service=s&type=cpu") + "'",
+      {"-X POST --data-binary @" + ShellQuote(half) + " '" +
+           server_->url("/api/0/profiles?service=s&type=cpu") + "'",
        400, ""},
-      {"'" + server_->url("/api/0/profiles?service=s&type=cpu&from=yesterday&to=2100-01-01T00:00:00") + "'",
-       400, "bad request: bad \"from\" timestamp \"yesterday\": time in unsupported format \"yesterday\""},
-      {"'" + server_->url("/api/0/profiles?service=s&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00") + "'",
+      {"'" +
+           server_->url(
+               "/api/0/profiles?service=s&type=cpu&from=yesterday&to=2100-01-01T00:00:00") +
+           "'",
+       400,
+       "bad request: bad \"from\" timestamp \"yesterday\": time in unsupported format "
+       "\"yesterday\""},
+      {"'" +
+           server_->url(
+               "/api/0/profiles?service=s&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00") +
+           "'",
        400, "bad request: unknown profile type unknown"},
       {"'" + server_->url("/api/0/profiles/merge?service=s&type=trace&") + kRange + "'", 405,
        "tracing profiles are not mergeable"},
@@ -189,8 +203,8 @@ TEST_F(ProfefeApi, AcknowledgedUploadsSurviveKillNine) {
       const char* files[] = {"cpu-a.pb.gz", "heap-b.pb.gz", "goroutine-a.pb.gz"};
       for (int i = 0; i < 200 && !stop; ++i) {
         ++attempts;
-        auto [status, body] = Post(files[(t + i) % 3], "service=load&type=other&labels=pod=p" +
-                                                           std::to_string(t));
+        auto [status, body] =
+            Post(files[(t + i) % 3], "service=load&type=other&labels=pod=p" + std::to_string(t));
         if (status != 200) continue;  // the server died mid-request: not acknowledged
         auto j = nlohmann::json::parse(body, nullptr, false);
         if (j.is_discarded()) continue;
@@ -221,7 +235,9 @@ TEST_F(ProfefeApi, AcknowledgedUploadsSurviveKillNine) {
   for (const auto& m : listing["body"]) listed.insert(m["id"]);
   size_t missing = 0;
   for (const std::string& id : acked) missing += listed.count(id) == 0;
-  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged uploads; listed " << listed.size() << "; first acked " << acked[0] << "; first listed " << (listed.empty() ? "" : *listed.begin());
+  EXPECT_EQ(missing, 0u) << "of " << acked.size() << " acknowledged uploads; listed "
+                         << listed.size() << "; first acked " << acked[0] << "; first listed "
+                         << (listed.empty() ? "" : *listed.begin());
   // And their bytes are intact.
   for (size_t i = 0; i < acked.size(); i += 25) {
     EXPECT_EQ(Get("/api/0/profiles/" + acked[i]).first, 200);

@@ -33,8 +33,8 @@ class ServerProcess {
     if (pid_ == 0) {
       FILE* log = std::freopen(log_path_.c_str(), "w", stderr);
       (void)log;
-      std::vector<std::string> args = {kprof_, "server", "--listen", "127.0.0.1:0", "--data-dir",
-                                       data_dir_};
+      std::vector<std::string> args = {kprof_,        "server",     "--listen",
+                                       "127.0.0.1:0", "--data-dir", data_dir_};
       args.insert(args.end(), extra_.begin(), extra_.end());
       std::vector<char*> argv;
       for (std::string& a : args) argv.push_back(a.data());
