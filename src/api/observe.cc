@@ -6,8 +6,16 @@
 
 namespace kprof::api {
 
-void AddObserved(net::Router* router, metrics::Registry* registry, const std::string& method,
+void AddObserved(net::Router* router, const RouteContext& context, const std::string& method,
                  const std::string& pattern, net::Handler handler, std::string help) {
+  if (context.auth != nullptr) {
+    Scope needed = method == "POST" ? Scope::kWrite : Scope::kRead;
+    handler = [auth = context.auth, needed, inner = std::move(handler)](net::Request& req) {
+      if (auto denied = auth->Deny(req, needed)) return *denied;
+      return inner(req);
+    };
+  }
+  metrics::Registry* registry = context.registry;
   if (registry == nullptr) {
     router->Add(method, pattern, std::move(handler), std::move(help));
     return;
@@ -32,16 +40,21 @@ void AddObserved(net::Router* router, metrics::Registry* registry, const std::st
       std::move(help));
 }
 
-void AddOperationalRoutes(net::Router* router, metrics::Registry* registry) {
-  router->Add(
-      "GET", "/metrics",
-      [registry](net::Request&) {
-        net::Response r;
-        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        r.body = registry->Render();
-        return r;
-      },
-      "Prometheus metrics");
+void AddOperationalRoutes(net::Router* router, const RouteContext& context) {
+  metrics::Registry* registry = context.registry;
+  net::Handler metrics_handler = [registry](net::Request&) {
+    net::Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = registry->Render();
+    return r;
+  };
+  if (context.auth != nullptr) {
+    metrics_handler = [auth = context.auth, inner = std::move(metrics_handler)](net::Request& req) {
+      if (auto denied = auth->Deny(req, Scope::kRead)) return *denied;
+      return inner(req);
+    };
+  }
+  router->Add("GET", "/metrics", std::move(metrics_handler), "Prometheus metrics");
   router->Add(
       "GET", "/healthz", [](net::Request&) { return net::JsonOk(R"({"status":"ok"})"); },
       "Liveness: the process serves requests");

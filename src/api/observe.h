@@ -5,17 +5,25 @@
 
 #include <string>
 
+#include "api/auth.h"
 #include "base/metrics.h"
 #include "net/router.h"
 
 namespace kprof::api {
 
-// Registers `handler` on `router` under `method pattern`, observed in `registry`
-// (which may be null: then the handler is registered as is).
-void AddObserved(net::Router* router, metrics::Registry* registry, const std::string& method,
+// What every API route is wrapped with. Both members may be null.
+struct RouteContext {
+  metrics::Registry* registry = nullptr;  // request counts and latencies
+  const TokenAuth* auth = nullptr;        // bearer tokens; null = no authentication
+};
+
+// Registers `handler` on `router` under `method pattern`, behind authentication
+// (POST needs the write scope, everything else read) and request metrics.
+void AddObserved(net::Router* router, const RouteContext& context, const std::string& method,
                  const std::string& pattern, net::Handler handler, std::string help);
 
-// Adds /metrics (Prometheus text format), /healthz and /readyz.
-void AddOperationalRoutes(net::Router* router, metrics::Registry* registry);
+// Adds /metrics (Prometheus text format; needs the read scope when tokens are set),
+// /healthz and /readyz (never authenticated).
+void AddOperationalRoutes(net::Router* router, const RouteContext& context);
 
 }  // namespace kprof::api

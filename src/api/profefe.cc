@@ -345,23 +345,23 @@ class ProfefeApi {
 }  // namespace
 
 void AddProfefeRoutes(net::Router* router, store::ProfileStore* store, IngestService* ingest,
-                      ServerInfo info, metrics::Registry* registry) {
+                      ServerInfo info, const RouteContext& context) {
   auto api = std::make_shared<ProfefeApi>(store, ingest, std::move(info));
   auto bind = [api](Response (ProfefeApi::*method)(Request&)) {
     return [api, method](Request& req) { return ((*api).*method)(req); };
   };
-  AddObserved(router, registry, "POST", "/api/0/profiles", bind(&ProfefeApi::Create),
+  AddObserved(router, context, "POST", "/api/0/profiles", bind(&ProfefeApi::Create),
               "Store a profile (profefe): ?service=S&type=T&labels=k=v,… body: pprof");
-  AddObserved(router, registry, "GET", "/api/0/profiles", bind(&ProfefeApi::Find),
+  AddObserved(router, context, "GET", "/api/0/profiles", bind(&ProfefeApi::Find),
               "List profiles (profefe): ?service&type&from&to[&labels][&limit]");
   for (const char* method : {"GET", "POST"}) {
-    AddObserved(router, registry, method, "/api/0/profiles/merge", bind(&ProfefeApi::Merge),
+    AddObserved(router, context, method, "/api/0/profiles/merge", bind(&ProfefeApi::Merge),
                 "Merged pprof of the matching profiles (profefe)");
-    AddObserved(router, registry, method, "/api/0/profiles/{id}", bind(&ProfefeApi::Get),
+    AddObserved(router, context, method, "/api/0/profiles/{id}", bind(&ProfefeApi::Get),
                 "A stored profile, or several merged: /api/0/profiles/ID1+ID2");
-    AddObserved(router, registry, method, "/api/0/services", bind(&ProfefeApi::Services),
+    AddObserved(router, context, method, "/api/0/services", bind(&ProfefeApi::Services),
                 "Services with profiles");
-    AddObserved(router, registry, method, "/api/0/version", bind(&ProfefeApi::Version),
+    AddObserved(router, context, method, "/api/0/version", bind(&ProfefeApi::Version),
                 "Server version");
   }
 }

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "api/ingest.h"
-#include "base/metrics.h"
+#include "api/observe.h"
 #include "net/router.h"
 #include "store/store.h"
 
@@ -21,6 +21,6 @@ struct ServerInfo {
 };
 
 void AddProfefeRoutes(net::Router* router, store::ProfileStore* store, IngestService* ingest,
-                      ServerInfo info, metrics::Registry* registry = nullptr);
+                      ServerInfo info, const RouteContext& context = {});
 
 }  // namespace kprof::api

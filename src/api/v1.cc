@@ -386,31 +386,31 @@ class NativeApi {
 }  // namespace
 
 void AddNativeRoutes(net::Router* router, store::ProfileStore* store, IngestService* ingest,
-                     metrics::Registry* registry) {
+                     const RouteContext& context) {
   auto api = std::make_shared<NativeApi>(store, ingest);
   auto bind = [api](Response (NativeApi::*method)(Request&)) {
     return [api, method](Request& req) { return ((*api).*method)(req); };
   };
-  AddObserved(router, registry, "POST", "/api/v1/profiles", bind(&NativeApi::Upload),
+  AddObserved(router, context, "POST", "/api/v1/profiles", bind(&NativeApi::Upload),
               "Store a profile: ?service=S&type=T[&labels=k=v,…][&time=…]; body: pprof");
-  AddObserved(router, registry, "GET", "/api/v1/profiles", bind(&NativeApi::List),
+  AddObserved(router, context, "GET", "/api/v1/profiles", bind(&NativeApi::List),
               "List profiles: ?service&type&query&from&to&limit&page_token&order");
-  AddObserved(router, registry, "GET", "/api/v1/profiles/{id}", bind(&NativeApi::Get),
+  AddObserved(router, context, "GET", "/api/v1/profiles/{id}", bind(&NativeApi::Get),
               "One profile: pprof (default) or ?format=json for its metadata");
-  AddObserved(router, registry, "GET", "/api/v1/merge", bind(&NativeApi::Merge),
+  AddObserved(router, context, "GET", "/api/v1/merge", bind(&NativeApi::Merge),
               "Merge a selection: ?type&service&query&from&to&format=pprof|flame|folded|top");
-  AddObserved(router, registry, "GET", "/api/v1/top", bind(&NativeApi::Top),
+  AddObserved(router, context, "GET", "/api/v1/top", bind(&NativeApi::Top),
               "Top functions of a selection; without service, across all services");
-  AddObserved(router, registry, "GET", "/api/v1/diff", bind(&NativeApi::Diff),
+  AddObserved(router, context, "GET", "/api/v1/diff", bind(&NativeApi::Diff),
               "Compare two selections: base_query/base_from/base_to vs query/from/to");
-  AddObserved(router, registry, "GET", "/api/v1/series", bind(&NativeApi::Series),
+  AddObserved(router, context, "GET", "/api/v1/series", bind(&NativeApi::Series),
               "Profiles and total value per time bucket: ?type&service&query&from&to&step");
-  AddObserved(router, registry, "GET", "/api/v1/services", bind(&NativeApi::Services),
+  AddObserved(router, context, "GET", "/api/v1/services", bind(&NativeApi::Services),
               "Services and their types");
-  AddObserved(router, registry, "GET", "/api/v1/labels", bind(&NativeApi::LabelNames),
+  AddObserved(router, context, "GET", "/api/v1/labels", bind(&NativeApi::LabelNames),
               "Label names in a selection");
-  AddObserved(router, registry, "GET", "/api/v1/labels/{name}/values",
-              bind(&NativeApi::LabelValues), "Values of one label in a selection");
+  AddObserved(router, context, "GET", "/api/v1/labels/{name}/values", bind(&NativeApi::LabelValues),
+              "Values of one label in a selection");
 }
 
 }  // namespace kprof::api

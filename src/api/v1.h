@@ -5,13 +5,13 @@
 #pragma once
 
 #include "api/ingest.h"
-#include "base/metrics.h"
+#include "api/observe.h"
 #include "net/router.h"
 #include "store/store.h"
 
 namespace kprof::api {
 
 void AddNativeRoutes(net::Router* router, store::ProfileStore* store, IngestService* ingest,
-                     metrics::Registry* registry = nullptr);
+                     const RouteContext& context = {});
 
 }  // namespace kprof::api

@@ -3,7 +3,9 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 
+#include "api/auth.h"
 #include "api/ingest.h"
 #include "api/observe.h"
 #include "api/profefe.h"
@@ -30,6 +32,7 @@ struct ServerCommand {
   std::string retention = "0";
   std::string raw_retention = "0";
   bool insecure = false;
+  std::string tokens_file;
   std::string tls_cert;
   std::string tls_key;
   size_t max_body_bytes = 32u << 20;
@@ -47,11 +50,17 @@ struct ServerCommand {
       options.address = options.address.substr(1, options.address.size() - 2);
     }
     options.port = static_cast<uint16_t>(std::atoi(listen.c_str() + colon + 1));
-    if (!IsLoopback(options.address) && !insecure) {
+    std::optional<api::TokenAuth> auth;
+    if (!tokens_file.empty()) {
+      auto loaded = api::TokenAuth::LoadFile(tokens_file);
+      if (!loaded.ok()) return Fail(loaded.status().WithContext("--tokens-file"));
+      auth = std::move(loaded).value();
+    }
+    if (!IsLoopback(options.address) && !auth && !insecure) {
       return Fail(InvalidArgument(
           "refusing to serve profiles on " + options.address +
-          " without authentication; listen on 127.0.0.1, or pass --insecure if the network "
-          "is trusted"));
+          " without authentication; give --tokens-file, listen on 127.0.0.1, or pass "
+          "--insecure if the network is trusted"));
     }
     options.worker_threads = workers;
     options.max_body_bytes = max_body_bytes + 4096;
@@ -79,9 +88,10 @@ struct ServerCommand {
     metrics::Registry registry;
     api::IngestService ingest(store.get(), limits, &registry);
     auto router = std::make_shared<net::Router>();
-    api::AddProfefeRoutes(router.get(), store.get(), &ingest, {"0.1.0", "", ""}, &registry);
-    api::AddNativeRoutes(router.get(), store.get(), &ingest, &registry);
-    api::AddOperationalRoutes(router.get(), &registry);
+    api::RouteContext context{&registry, auth ? &*auth : nullptr};
+    api::AddProfefeRoutes(router.get(), store.get(), &ingest, {"0.1.0", "", ""}, context);
+    api::AddNativeRoutes(router.get(), store.get(), &ingest, context);
+    api::AddOperationalRoutes(router.get(), context);
     store::ProfileStore* store_ptr = store.get();
     registry.AddCollector([store_ptr](metrics::Registry* r) {
       auto stats = store_ptr->Stats();
@@ -142,6 +152,8 @@ void AddServerCommand(CLI::App* app, Action* action) {
   sub->add_option("--raw-retention", cmd->raw_retention,
                   "Keep uploaded bytes (exact GET) this long; 0 = as long as the profile")
       ->capture_default_str();
+  sub->add_option("--tokens-file", cmd->tokens_file,
+                  "Require bearer tokens: lines of `read|write|read,write TOKEN [NAME]`");
   sub->add_flag("--insecure", cmd->insecure,
                 "Allow listening on a non-loopback address without authentication");
   sub->add_option("--tls-cert", cmd->tls_cert, "TLS certificate file (PEM); enables HTTPS");
