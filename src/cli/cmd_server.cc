@@ -37,6 +37,7 @@ struct ServerCommand {
   std::string tls_key;
   size_t max_body_bytes = 32u << 20;
   int workers = 32;
+  size_t max_queued = 1024;
   bool no_sync = false;
 
   int Run() {
@@ -63,6 +64,8 @@ struct ServerCommand {
           "--insecure if the network is trusted"));
     }
     options.worker_threads = workers;
+    // Room for every connection of a large fleet to have one upload waiting.
+    options.max_queued_requests = max_queued;
     options.max_body_bytes = max_body_bytes + 4096;
     options.tls_cert_file = tls_cert;
     options.tls_key_file = tls_key;
@@ -161,6 +164,9 @@ void AddServerCommand(CLI::App* app, Action* action) {
   sub->add_option("--max-body-bytes", cmd->max_body_bytes, "Largest accepted upload")
       ->capture_default_str();
   sub->add_option("--workers", cmd->workers, "Request handler threads")->capture_default_str();
+  sub->add_option("--max-queued", cmd->max_queued,
+                  "Requests that may wait for a handler; beyond, 503 with Retry-After")
+      ->capture_default_str();
   sub->add_flag("--no-sync", cmd->no_sync,
                 "Acknowledge uploads before they are synced to disk (faster, not crash-safe)");
   sub->callback([cmd, action] { *action = [cmd] { return cmd->Run(); }; });
