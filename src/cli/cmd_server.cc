@@ -1,9 +1,12 @@
 // kprof server: the profile repository (store + HTTP API) until SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "api/auth.h"
 #include "api/ingest.h"
@@ -127,15 +130,40 @@ struct ServerCommand {
                  "&from=2006-01-02T15:04:05&to=2030-01-01T00:00:00'\n",
                  scheme.c_str(), options.address.c_str(), (*server)->port());
     std::fflush(stderr);
+    // Background upkeep: time rollups every few seconds, retention every minute.
+    std::mutex upkeep_mu;
+    std::condition_variable upkeep_cv;
+    bool stopping = false;
+    std::thread upkeep([&] {
+      auto now_nanos = [] {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
+      };
+      int rounds = 0;
+      std::unique_lock lock(upkeep_mu);
+      while (!stopping) {
+        lock.unlock();
+        Status s = store->Maintain(now_nanos());
+        if (!s.ok()) std::fprintf(stderr, "kprof server: rollups: %s\n", s.message().c_str());
+        if (++rounds % 12 == 0 && (policy.profiles_nanos > 0 || policy.raw_nanos > 0)) {
+          s = store->ApplyRetention(policy, now_nanos());
+          if (!s.ok()) std::fprintf(stderr, "kprof server: retention: %s\n", s.message().c_str());
+        }
+        lock.lock();
+        upkeep_cv.wait_for(lock, std::chrono::seconds(5), [&] { return stopping; });
+      }
+    });
     int signal = 0;
     sigwait(&signals, &signal);
     std::fprintf(stderr, "kprof server: stopping (signal %d)\n", signal);
     (*server)->Stop();
-    if (policy.profiles_nanos > 0 || policy.raw_nanos > 0) {
-      (void)store->ApplyRetention(policy, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                              std::chrono::system_clock::now().time_since_epoch())
-                                              .count());
+    {
+      std::lock_guard lock(upkeep_mu);
+      stopping = true;
     }
+    upkeep_cv.notify_all();
+    upkeep.join();
     return 0;
   }
 };

@@ -61,6 +61,7 @@ struct ProfileQuery {
   size_t limit = 0;              // listing: at most this many (0 = no limit)
   std::string after;             // listing: resume after this id (pagination)
   bool descending = false;       // listing order by time
+  bool use_rollups = true;       // merges may read pre-aggregated buckets
 };
 
 struct MergeOutcome {
@@ -111,6 +112,10 @@ class ProfileStore {
   virtual Result<std::vector<std::string>> LabelNames(const ProfileQuery& query) = 0;
   virtual Result<std::vector<std::string>> LabelValues(const std::string& name,
                                                        const ProfileQuery& query) = 0;
+
+  // Background work as of `now_nanos`: builds time rollups for buckets that have
+  // closed and rebuilds buckets that late profiles made stale. Idempotent.
+  virtual Status Maintain(int64_t now_nanos) = 0;
 
   // Deletes what the policy no longer keeps, as of `now_nanos`.
   virtual Status ApplyRetention(const RetentionPolicy& policy, int64_t now_nanos) = 0;

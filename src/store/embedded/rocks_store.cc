@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "pprof/merge.h"
+#include "pprof/wire.h"
 #include "store/dictionary.h"
 #include "store/embedded/group_commit.h"
 #include "store/embedded/keys.h"
@@ -38,6 +39,8 @@ Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   return Unavailable(std::string(what) + ": " + s.ToString());
 }
 
+constexpr int64_t kNoWatermark = INT64_MIN;
+
 struct Service {
   uint32_t id = 0;
   std::string name;
@@ -52,6 +55,8 @@ struct Series {
   std::string type;
   Labels labels;
   bool registered = false;
+  int64_t watermark = kNoWatermark;  // every rollup bucket ending at or before it is built
+  int64_t building = kNoWatermark;   // Maintain() is building buckets up to here
 };
 
 std::string SeriesIdentity(uint32_t service, const std::string& type, const Labels& labels) {
@@ -68,6 +73,114 @@ struct SplitSelector {
   std::vector<const LabelMatcher*> series;
   std::vector<const LabelMatcher*> instance;
 };
+
+// Sums samples of normalized profiles by (stack, label set).
+class Accumulator {
+ public:
+  // Adds a profile, or a rollup row standing for `profiles` profiles.
+  void Add(const NormalizedProfile& p, size_t profiles = 1) {
+    const size_t n = p.sample_types.size();
+    if (count_ == 0) {
+      header_ = p;
+      header_.stacks.clear();
+      header_.label_sets.clear();
+      header_.values.clear();
+      header_.duration_nanos = 0;
+      header_.time_nanos = 0;
+      n_ = n;
+    }
+    count_ += profiles;
+    if (n != n_) return;  // a different profile shape: not mergeable, skipped
+    if (header_.time_nanos == 0 || (p.time_nanos != 0 && p.time_nanos < header_.time_nanos)) {
+      header_.time_nanos = p.time_nanos;
+    }
+    header_.duration_nanos += p.duration_nanos;
+    header_.period = std::max(header_.period, p.period);
+    for (size_t i = 0; i < p.stacks.size(); ++i) {
+      uint64_t key = uint64_t{p.stacks[i]} << 32 | p.label_sets[i];
+      auto [it, inserted] = index_.try_emplace(key, static_cast<uint32_t>(stacks_.size()));
+      if (inserted) {
+        stacks_.push_back(p.stacks[i]);
+        label_sets_.push_back(p.label_sets[i]);
+        values_.insert(values_.end(), p.values.begin() + i * n, p.values.begin() + (i + 1) * n);
+      } else {
+        int64_t* dst = values_.data() + size_t{it->second} * n;
+        for (size_t k = 0; k < n; ++k) dst[k] += p.values[i * n + k];
+      }
+    }
+  }
+  bool empty() const { return count_ == 0; }
+  size_t count() const { return count_; }
+  // The sum as one normalized profile (for rollup rows).
+  NormalizedProfile Sum() const {
+    NormalizedProfile out = header_;
+    out.stacks = stacks_;
+    out.label_sets = label_sets_;
+    out.values = values_;
+    return out;
+  }
+  pprof::Profile Build(const ServiceDictionary& dict) const {
+    return dict.Build(header_, stacks_, label_sets_, values_);
+  }
+
+ private:
+  size_t count_ = 0;
+  size_t n_ = 0;
+  NormalizedProfile header_;
+  std::unordered_map<uint64_t, uint32_t> index_;
+  std::vector<uint32_t> stacks_;
+  std::vector<uint32_t> label_sets_;
+  std::vector<int64_t> values_;
+};
+
+// Time rollups: pre-aggregated buckets per series.
+constexpr int64_t kMinute = 60'000'000'000;
+constexpr int64_t kRollupSizes[3] = {kMinute, 10 * kMinute, 60 * kMinute};
+// A bucket is built once this long has passed since its end: time for late uploads.
+constexpr int64_t kRollupGrace = 2 * kMinute;
+
+int64_t FloorTo(int64_t t, int64_t size) {
+  int64_t q = t / size;
+  if (t % size != 0 && t < 0) --q;
+  return q * size;
+}
+
+std::string RollupKey(uint32_t series, int resolution, int64_t start) {
+  std::string k;
+  keys::PutU32(&k, series);
+  k.push_back(static_cast<char>(resolution));
+  keys::PutU64(&k, keys::TimeBits(start));
+  return k;
+}
+
+std::string DirtyKey(uint32_t series, int resolution, int64_t start) {
+  return "dty" + RollupKey(series, resolution, start);
+}
+
+std::string WatermarkKey(uint32_t series) {
+  std::string k = "wm";
+  keys::PutU32(&k, series);
+  return k;
+}
+
+// A rollup row: the number of profiles, then a profile record of their sum.
+std::string EncodeRollup(const Accumulator& acc) {
+  std::string out;
+  pprof::WireWriter w(&out);
+  w.Varint(acc.count());
+  ProfileRecord record;
+  record.profile = acc.Sum();
+  out += EncodeProfileRecord(record);
+  return out;
+}
+
+Result<std::pair<size_t, ProfileRecord>> DecodeRollup(std::string_view bytes) {
+  pprof::WireReader r(bytes);
+  uint64_t count = r.ReadVarint();
+  if (r.failed()) return Internal("corrupt rollup row");
+  KPROF_ASSIGN_OR_RETURN(ProfileRecord rec, DecodeProfileRecord(bytes.substr(r.offset())));
+  return std::make_pair(static_cast<size_t>(count), std::move(rec));
+}
 
 class RocksStore final : public ProfileStore {
  public:
@@ -103,6 +216,7 @@ class RocksStore final : public ProfileStore {
         {"dict", compressed},
         {"profiles", compressed},
         {"raw", uncompressed},
+        {"rollups", compressed},
     };
     rocksdb::DB* db = nullptr;
     rocksdb::Status s = rocksdb::DB::Open(db_options, options_.data_dir, families, &handles_, &db);
@@ -115,6 +229,7 @@ class RocksStore final : public ProfileStore {
     dict_ = handles_[2];
     profiles_ = handles_[3];
     raw_ = handles_[4];
+    rollups_ = handles_[5];
     KPROF_RETURN_IF_ERROR(Load());
     writer_ = std::make_unique<GroupCommitWriter>(db_.get(), options_.sync);
     return Status::Ok();
@@ -148,6 +263,13 @@ class RocksStore final : public ProfileStore {
       service = GetOrCreateService(in.service);
       series = GetOrCreateSeries(service->id, in.type, series_labels);
       series_id = series->id;
+      if (time < std::max(series->watermark, series->building)) {
+        // A late profile: its buckets are already built. Mark them stale in the same
+        // batch; queries read raw profiles for them until Maintain() rebuilds them.
+        for (int r = 0; r < 3; ++r) {
+          batch.Put(meta_, DirtyKey(series_id, r, FloorTo(time, kRollupSizes[r])), "");
+        }
+      }
       if (!service->registered) batch.Put(meta_, ServiceKey(service->id), service->name);
       if (!series->registered) batch.Put(meta_, SeriesKey(series->id), EncodeSeries(*series));
       record.profile = service->dict.Normalize(in.profile);
@@ -330,23 +452,9 @@ class RocksStore final : public ProfileStore {
       Accumulator acc;
       rocksdb::ReadOptions ro;
       for (uint32_t s : series_ids) {
-        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, profiles_));
-        std::string end = keys::ProfileKey{s, q.to_nanos, 0}.Encode();
-        for (it->Seek(keys::ProfileKey{s, q.from_nanos, 0}.Encode());
-             it->Valid() && it->key().compare(end) < 0; it->Next()) {
-          if (keys::GetU32(it->key().ToStringView(), 0) != s) break;
-          auto rec = DecodeProfileRecord(it->value().ToStringView());
-          if (!rec.ok()) return rec.status();
-          if (!split.instance.empty()) {
-            Labels labels = SeriesLabelsOf(s);
-            for (const Label& l : rec->instance) labels.Set(l.name, l.value);
-            if (!MatchesInstance(split, labels)) continue;
-          }
-          ++outcome.profiles_matched;
-          if (outcome.profiles_merged >= options_.max_profiles_per_merge) continue;
-          ++outcome.profiles_merged;
-          acc.Add(rec->profile);
-        }
+        // Rollups cannot answer per-profile (instance) filters.
+        bool rollups = q.use_rollups && split.instance.empty();
+        KPROF_RETURN_IF_ERROR(MergeSeries(s, q, split, rollups, &acc, &outcome));
       }
       if (acc.empty()) continue;
       std::shared_lock lock(mu_);
@@ -361,6 +469,33 @@ class RocksStore final : public ProfileStore {
     }
     outcome.profile = merger.Finish();
     return outcome;
+  }
+
+  Status Maintain(int64_t now) override {
+    std::vector<std::pair<uint32_t, int64_t>> series;  // id, watermark
+    {
+      std::shared_lock lock(mu_);
+      for (const auto& s : series_) series.emplace_back(s->id, s->watermark);
+    }
+    int64_t cutoff = FloorTo(now - kRollupGrace, kMinute);
+    for (auto [id, watermark] : series) {
+      KPROF_RETURN_IF_ERROR(RebuildDirty(id, watermark));
+      int64_t start = watermark;
+      if (start == kNoWatermark) {
+        // A new series: start at the hour of its first profile.
+        std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), profiles_));
+        it->Seek(keys::ProfileKey{id, INT64_MIN, 0}.Encode());
+        if (!it->Valid() || keys::GetU32(it->key().ToStringView(), 0) != id) continue;
+        start = FloorTo(keys::ProfileKey::Decode(it->key().ToStringView())->time, kRollupSizes[2]);
+      }
+      // An hour at a time, so a long backlog never needs much memory.
+      while (start < cutoff) {
+        int64_t end = std::min(cutoff, FloorTo(start, kRollupSizes[2]) + kRollupSizes[2]);
+        KPROF_RETURN_IF_ERROR(BuildRange(id, start, end));
+        start = end;
+      }
+    }
+    return Status::Ok();
   }
 
   Result<std::vector<ServiceInfo>> Services() override {
@@ -404,6 +539,12 @@ class RocksStore final : public ProfileStore {
       if (policy.raw_nanos > 0) {
         batch.DeleteRange(raw_, begin, keys::ProfileKey{s, now - policy.raw_nanos, 0}.Encode());
       }
+      if (policy.profiles_nanos > 0) {
+        for (int r = 0; r < 3; ++r) {
+          batch.DeleteRange(rollups_, RollupKey(s, r, INT64_MIN),
+                            RollupKey(s, r, FloorTo(now - policy.profiles_nanos, kRollupSizes[r])));
+        }
+      }
     }
     return writer_->Commit(std::move(batch));
   }
@@ -431,54 +572,181 @@ class RocksStore final : public ProfileStore {
   }
 
  private:
-  // Sums samples of normalized profiles by (stack, label set).
-  class Accumulator {
-   public:
-    void Add(const NormalizedProfile& p) {
-      const size_t n = p.sample_types.size();
-      if (count_ == 0) {
-        header_ = p;
-        header_.stacks.clear();
-        header_.label_sets.clear();
-        header_.values.clear();
-        header_.duration_nanos = 0;
-        header_.time_nanos = 0;
-        n_ = n;
+  // Adds one series' profiles in [q.from, q.to) to `acc`, from rollup rows where whole
+  // clean buckets fit and from stored profiles elsewhere.
+  Status MergeSeries(uint32_t series, const ProfileQuery& q, const SplitSelector& split,
+                     bool use_rollups, Accumulator* acc, MergeOutcome* outcome) {
+    rocksdb::ReadOptions ro;
+    auto add_raw = [&](int64_t from, int64_t to) -> Status {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, profiles_));
+      std::string end = keys::ProfileKey{series, to, 0}.Encode();
+      for (it->Seek(keys::ProfileKey{series, from, 0}.Encode());
+           it->Valid() && it->key().compare(end) < 0; it->Next()) {
+        auto rec = DecodeProfileRecord(it->value().ToStringView());
+        if (!rec.ok()) return rec.status();
+        if (!split.instance.empty()) {
+          Labels labels = SeriesLabelsOf(series);
+          for (const Label& l : rec->instance) labels.Set(l.name, l.value);
+          if (!MatchesInstance(split, labels)) continue;
+        }
+        ++outcome->profiles_matched;
+        if (outcome->profiles_merged >= options_.max_profiles_per_merge) continue;
+        ++outcome->profiles_merged;
+        acc->Add(rec->profile);
       }
-      ++count_;
-      if (n != n_) return;  // a different profile shape: not mergeable, skipped
-      if (header_.time_nanos == 0 || (p.time_nanos != 0 && p.time_nanos < header_.time_nanos)) {
-        header_.time_nanos = p.time_nanos;
+      return Status::Ok();
+    };
+    int64_t watermark = kNoWatermark;
+    if (use_rollups) {
+      std::shared_lock lock(mu_);
+      watermark = series_[series]->watermark;
+    }
+    if (watermark == kNoWatermark || q.from_nanos >= watermark) {
+      return add_raw(q.from_nanos, q.to_nanos);
+    }
+    std::set<std::pair<int, int64_t>> dirty;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
+      std::string prefix = "dty";
+      keys::PutU32(&prefix, series);
+      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+        std::string_view k = it->key().ToStringView();
+        if (k.size() == 16) dirty.insert({k[7], keys::TimeFromBits(keys::GetU64(k, 8))});
       }
-      header_.duration_nanos += p.duration_nanos;
-      header_.period = std::max(header_.period, p.period);
-      for (size_t i = 0; i < p.stacks.size(); ++i) {
-        uint64_t key = uint64_t{p.stacks[i]} << 32 | p.label_sets[i];
-        auto [it, inserted] = index_.try_emplace(key, static_cast<uint32_t>(stacks_.size()));
-        if (inserted) {
-          stacks_.push_back(p.stacks[i]);
-          label_sets_.push_back(p.label_sets[i]);
-          values_.insert(values_.end(), p.values.begin() + i * n, p.values.begin() + (i + 1) * n);
-        } else {
-          int64_t* dst = values_.data() + size_t{it->second} * n;
-          for (size_t k = 0; k < n; ++k) dst[k] += p.values[i * n + k];
+    }
+    int64_t t = q.from_nanos;
+    int64_t built_until = std::min(q.to_nanos, watermark);
+    while (t < q.to_nanos) {
+      int chosen = -1;
+      for (int r = 2; r >= 0 && t < built_until; --r) {
+        int64_t size = kRollupSizes[r];
+        if (FloorTo(t, size) == t && t + size <= built_until && !dirty.count({r, t})) {
+          chosen = r;
+          break;
         }
       }
+      if (chosen >= 0) {
+        std::string value;
+        rocksdb::Status s = db_->Get(ro, rollups_, RollupKey(series, chosen, t), &value);
+        if (s.ok()) {
+          KPROF_ASSIGN_OR_RETURN(auto row, DecodeRollup(value));
+          outcome->profiles_matched += row.first;
+          outcome->profiles_merged += row.first;
+          acc->Add(row.second.profile, row.first);
+          ++outcome->rollup_buckets;
+        } else if (!s.IsNotFound()) {
+          return FromRocks(s, "rollup");
+        }
+        t += kRollupSizes[chosen];
+        continue;
+      }
+      // Raw up to the next minute boundary (or, past the watermark, to the end).
+      int64_t next =
+          t >= built_until ? q.to_nanos : std::min(q.to_nanos, FloorTo(t, kMinute) + kMinute);
+      KPROF_RETURN_IF_ERROR(add_raw(t, next));
+      t = next;
     }
-    bool empty() const { return count_ == 0; }
-    pprof::Profile Build(const ServiceDictionary& dict) const {
-      return dict.Build(header_, stacks_, label_sets_, values_);
-    }
+    return Status::Ok();
+  }
 
-   private:
-    size_t count_ = 0;
-    size_t n_ = 0;
-    NormalizedProfile header_;
-    std::unordered_map<uint64_t, uint32_t> index_;
-    std::vector<uint32_t> stacks_;
-    std::vector<uint32_t> label_sets_;
-    std::vector<int64_t> values_;
-  };
+  // Builds the rollup rows of [from, to) for one series (to is minute-aligned and the
+  // range lies within one hour) and advances its watermark to `to`.
+  Status BuildRange(uint32_t series, int64_t from, int64_t to) {
+    {
+      // From here on, profiles for this range count as late (ingest marks them dirty),
+      // so one that arrives while the range is scanned is not lost from the rollups.
+      std::unique_lock lock(mu_);
+      series_[series]->building = std::max(series_[series]->building, to);
+    }
+    rocksdb::WriteBatch batch;
+    std::map<int64_t, Accumulator> minutes;
+    rocksdb::ReadOptions ro;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, profiles_));
+    std::string end = keys::ProfileKey{series, to, 0}.Encode();
+    for (it->Seek(keys::ProfileKey{series, from, 0}.Encode());
+         it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      auto rec = DecodeProfileRecord(it->value().ToStringView());
+      if (!rec.ok()) return rec.status();
+      int64_t time = keys::ProfileKey::Decode(it->key().ToStringView())->time;
+      minutes[FloorTo(time, kMinute)].Add(rec->profile);
+    }
+    for (auto& [start, acc] : minutes)
+      batch.Put(rollups_, RollupKey(series, 0, start), EncodeRollup(acc));
+    KPROF_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "rollup"));
+    batch.Clear();
+    // Coarser buckets that this range completed, from the finer rows.
+    for (int r = 1; r < 3; ++r) {
+      int64_t size = kRollupSizes[r];
+      for (int64_t b = FloorTo(from, size); b + size <= to; b += size) {
+        if (b + size <= from) continue;
+        KPROF_RETURN_IF_ERROR(BuildFromFiner(series, r, b, &batch));
+      }
+      KPROF_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "rollup"));
+      batch.Clear();
+    }
+    std::string wm;
+    keys::PutU64(&wm, keys::TimeBits(to));
+    batch.Put(meta_, WatermarkKey(series), wm);
+    KPROF_RETURN_IF_ERROR(writer_->Commit(std::move(batch)));
+    std::unique_lock lock(mu_);
+    series_[series]->watermark = std::max(series_[series]->watermark, to);
+    return Status::Ok();
+  }
+
+  // Puts the row of bucket (r, start) merged from the rows of resolution r-1.
+  Status BuildFromFiner(uint32_t series, int r, int64_t start, rocksdb::WriteBatch* batch) {
+    Accumulator acc;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), rollups_));
+    std::string end = RollupKey(series, r - 1, start + kRollupSizes[r]);
+    for (it->Seek(RollupKey(series, r - 1, start)); it->Valid() && it->key().compare(end) < 0;
+         it->Next()) {
+      KPROF_ASSIGN_OR_RETURN(auto row, DecodeRollup(it->value().ToStringView()));
+      acc.Add(row.second.profile, row.first);
+    }
+    std::string key = RollupKey(series, r, start);
+    if (acc.empty()) {
+      batch->Delete(rollups_, key);
+    } else {
+      batch->Put(rollups_, key, EncodeRollup(acc));
+    }
+    return Status::Ok();
+  }
+
+  // Rebuilds buckets that late profiles made stale, finest first, and clears their marks.
+  Status RebuildDirty(uint32_t series, int64_t watermark) {
+    std::vector<std::pair<int, int64_t>> dirty;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
+    std::string prefix = "dty";
+    keys::PutU32(&prefix, series);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      std::string_view k = it->key().ToStringView();
+      if (k.size() == 16) dirty.push_back({k[7], keys::TimeFromBits(keys::GetU64(k, 8))});
+    }
+    if (dirty.empty()) return Status::Ok();
+    std::sort(dirty.begin(), dirty.end());  // resolution 0 first
+    for (auto [r, start] : dirty) {
+      rocksdb::WriteBatch batch;
+      if (start + kRollupSizes[r] <= watermark) {
+        if (r == 0) {
+          Accumulator acc;
+          std::unique_ptr<rocksdb::Iterator> p(db_->NewIterator(rocksdb::ReadOptions(), profiles_));
+          std::string end = keys::ProfileKey{series, start + kMinute, 0}.Encode();
+          for (p->Seek(keys::ProfileKey{series, start, 0}.Encode());
+               p->Valid() && p->key().compare(end) < 0; p->Next()) {
+            auto rec = DecodeProfileRecord(p->value().ToStringView());
+            if (!rec.ok()) return rec.status();
+            acc.Add(rec->profile);
+          }
+          if (!acc.empty()) batch.Put(rollups_, RollupKey(series, 0, start), EncodeRollup(acc));
+        } else {
+          KPROF_RETURN_IF_ERROR(BuildFromFiner(series, r, start, &batch));
+        }
+      }
+      batch.Delete(meta_, DirtyKey(series, r, start));
+      KPROF_RETURN_IF_ERROR(writer_->Commit(std::move(batch)));
+    }
+    return Status::Ok();
+  }
 
   static std::string ServiceKey(uint32_t id) {
     std::string k = "svc";
@@ -668,6 +936,14 @@ class RocksStore final : public ProfileStore {
       Series* s = GetOrCreateSeries(service, std::string(v.substr(8, type_size)), *labels);
       s->registered = true;
     }
+    for (it->Seek("wm"); it->Valid() && it->key().starts_with("wm"); it->Next()) {
+      std::string_view k = it->key().ToStringView();
+      std::string_view v = it->value().ToStringView();
+      if (k.size() != 6 || v.size() != 8) return Internal("corrupt rollup watermark");
+      uint32_t series = keys::GetU32(k, 2);
+      if (series >= series_.size()) return Internal("watermark of an unknown series");
+      series_[series]->watermark = keys::TimeFromBits(keys::GetU64(v, 0));
+    }
     std::unique_ptr<rocksdb::Iterator> d(db_->NewIterator(ro, dict_));
     for (d->SeekToFirst(); d->Valid(); d->Next()) {
       std::string_view k = d->key().ToStringView();
@@ -690,6 +966,7 @@ class RocksStore final : public ProfileStore {
   rocksdb::ColumnFamilyHandle* dict_ = nullptr;
   rocksdb::ColumnFamilyHandle* profiles_ = nullptr;
   rocksdb::ColumnFamilyHandle* raw_ = nullptr;
+  rocksdb::ColumnFamilyHandle* rollups_ = nullptr;
   std::unique_ptr<GroupCommitWriter> writer_;
 
   // Guards the registry and the dictionaries: ingest takes it exclusively while it

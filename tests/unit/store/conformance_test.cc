@@ -285,6 +285,99 @@ TEST_P(StoreConformance, UnknownIdsAreNotFound) {
   EXPECT_EQ(store_->Get("zz").status().code(), StatusCode::kNotFound);
 }
 
+// Profiles every 90 s for three hours from an hour boundary, alternating two files
+// and two pods.
+constexpr int64_t kHour = 3600'000'000'000;
+constexpr int64_t kBase = 1'700'000'000'000'000'000 / kHour * kHour;
+
+void IngestThreeHours(StoreConformance* t,
+                      std::function<ProfileMeta(const std::string&, const std::string&,
+                                                const std::string&, std::vector<Label>, int64_t)>
+                          ingest) {
+  for (int i = 0; i < 120; ++i) {
+    ingest(i % 2 ? "cpu-a.pb.gz" : "cpu-b.pb.gz", "checkout", "cpu", {{"pod", i % 3 ? "p1" : "p2"}},
+           kBase + int64_t{i} * 90'000'000'000);
+  }
+}
+
+TEST_P(StoreConformance, RollupsGiveTheSameMergesAsRawProfiles) {
+  auto ingest = [this](const std::string& f, const std::string& s, const std::string& t,
+                       std::vector<Label> l, int64_t time) { return Ingest(f, s, t, l, time); };
+  IngestThreeHours(this, ingest);
+  ASSERT_TRUE(store_->Maintain(kBase + 4 * kHour).ok());
+  using Range = std::pair<int64_t, int64_t>;
+  for (auto [from, to] :
+       {Range{kBase, kBase + 3 * kHour},
+        Range{kBase + 7 * 60'000'000'000, kBase + 2 * kHour + 50 * 60'000'000'000},
+        Range{kBase + 61'000'000'000, kBase + 119'000'000'000}}) {
+    ProfileQuery q = Query("checkout", "cpu");
+    q.from_nanos = from;
+    q.to_nanos = to;
+    auto with = store_->Merge(q);
+    q.use_rollups = false;
+    auto without = store_->Merge(q);
+    ASSERT_TRUE(with.ok() && without.ok());
+    EXPECT_EQ(with->profiles_matched, without->profiles_matched);
+    EXPECT_EQ(Top(with->profile), Top(without->profile));
+    EXPECT_EQ(with->profile.duration_nanos, without->profile.duration_nanos);
+    EXPECT_EQ(without->rollup_buckets, 0u);
+    if (to - from >= kHour) {
+      EXPECT_GT(with->rollup_buckets, 0u);
+    }
+  }
+  ProfileQuery day = Query("checkout", "cpu");
+  day.from_nanos = kBase;
+  day.to_nanos = kBase + 3 * kHour;
+  auto merged = store_->Merge(day);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->rollup_buckets, 3u) << "three whole hours read as three rows";
+  EXPECT_EQ(merged->profiles_matched, 120u);
+}
+
+TEST_P(StoreConformance, LateProfilesAreCountedBeforeAndAfterRebuilding) {
+  auto ingest = [this](const std::string& f, const std::string& s, const std::string& t,
+                       std::vector<Label> l, int64_t time) { return Ingest(f, s, t, l, time); };
+  IngestThreeHours(this, ingest);
+  ASSERT_TRUE(store_->Maintain(kBase + 4 * kHour).ok());
+  Ingest("cpu-b.pb.gz", "checkout", "cpu", {{"pod", "late"}}, kBase + 30 * 60'000'000'000 + 5);
+  ProfileQuery q = Query("checkout", "cpu");
+  q.from_nanos = kBase;
+  q.to_nanos = kBase + 3 * kHour;
+  for (int round = 0; round < 2; ++round) {
+    auto with = store_->Merge(q);
+    ProfileQuery raw = q;
+    raw.use_rollups = false;
+    auto without = store_->Merge(raw);
+    ASSERT_TRUE(with.ok() && without.ok());
+    EXPECT_EQ(with->profiles_matched, 121u) << "round " << round;
+    EXPECT_EQ(Top(with->profile), Top(without->profile)) << "round " << round;
+    ASSERT_TRUE(store_->Maintain(kBase + 4 * kHour).ok());
+  }
+  auto rebuilt = store_->Merge(q);
+  EXPECT_EQ(rebuilt->rollup_buckets, 3u) << "the stale hour was rebuilt";
+}
+
+TEST_P(StoreConformance, RollupsSurviveAReopenAndInstanceFiltersReadRawProfiles) {
+  auto ingest = [this](const std::string& f, const std::string& s, const std::string& t,
+                       std::vector<Label> l, int64_t time) { return Ingest(f, s, t, l, time); };
+  IngestThreeHours(this, ingest);
+  ASSERT_TRUE(store_->Maintain(kBase + 4 * kHour).ok());
+  Reopen();
+  ProfileQuery q = Query("checkout", "cpu");
+  q.from_nanos = kBase;
+  q.to_nanos = kBase + 3 * kHour;
+  auto merged = store_->Merge(q);
+  ASSERT_TRUE(merged.ok());
+  EXPECT_EQ(merged->rollup_buckets, 3u);
+  ProfileQuery pod = Query("checkout", "cpu", "{pod=\"p2\"}");
+  pod.from_nanos = q.from_nanos;
+  pod.to_nanos = q.to_nanos;
+  auto one_pod = store_->Merge(pod);
+  ASSERT_TRUE(one_pod.ok());
+  EXPECT_EQ(one_pod->rollup_buckets, 0u);
+  EXPECT_EQ(one_pod->profiles_matched, 40u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(Backends()),
                          [](const auto& info) { return info.param.name; });
 
