@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# make bench: builds the corpora if needed, then runs the merge benchmark.
+# make bench: builds the corpora if needed, then runs every benchmark:
+#   merge   kprof merge vs go tool pprof and the inflate floor (issue 2)
+#   ingest  durable uploads/s vs the decode-only rate (issue 3)
+#   query   long-range merges with and without rollups, fleet top, bytes on disk (issue 3)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
+out="$root/$build/bench-results"
+mkdir -p "$out"
 bash "$root/bench/make_corpus.sh" "$root/$build/bench-data"
 python3 "$root/bench/merge_bench.py" --build "$root/$build" --reps "${KPROF_BENCH_REPS:-7}" \
-  --out "$root/$build/bench-results/merge.json"
+  --out "$out/merge.json"
+bash "$root/bench/ingest_bench.sh" "$root/$build" 64 15 | tee "$out/ingest.txt"
+qdata=$(mktemp -d /tmp/kprof-qbench-XXXXXX)
+trap 'rm -rf "$qdata"' EXIT
+"$root/$build/bench/kprof_query_bench" --data "$qdata" \
+  --profiles-dir "$root/$build/bench-data/cpu-distinct" --runs 5 | tee "$out/query.json"

@@ -117,6 +117,9 @@ class ProfileStore {
   // closed and rebuilds buckets that late profiles made stale. Idempotent.
   virtual Status Maintain(int64_t now_nanos) = 0;
 
+  // Compacts storage so deleted data leaves the disk and reads touch few files.
+  virtual Status Compact() = 0;
+
   // Deletes what the policy no longer keeps, as of `now_nanos`.
   virtual Status ApplyRetention(const RetentionPolicy& policy, int64_t now_nanos) = 0;
   virtual Result<StoreStats> Stats() = 0;

@@ -192,6 +192,21 @@ TEST_F(ProfefeApi, BadRequestsGetProfefesErrorsAndNothingIsLost) {
   EXPECT_EQ(Get("/api/0/services").second, "{\"code\":200,\"body\":[\"s\"]}\n");
 }
 
+TEST_F(ProfefeApi, GzipBombIsRefusedAndTheServerKeepsServing) {
+  std::string bomb = (dir_ / "bomb.pb.gz").string();
+  // 1 GiB of zeros gzipped: about 1 MiB on the wire.
+  ASSERT_EQ(RunCommand("head -c 1073741824 /dev/zero | gzip -1 > " + ShellQuote(bomb)).exit_code,
+            0);
+  ASSERT_LT(fs::file_size(bomb), 8u << 20);
+  auto [status, body] = Curl("-X POST --data-binary @" + ShellQuote(bomb) + " " +
+                             ShellQuote(server_->url("/api/0/profiles?service=s&type=cpu")));
+  EXPECT_EQ(status, 413) << body;
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << body;
+  EXPECT_NE(j["error"].get<std::string>().find("limit"), std::string::npos) << body;
+  EXPECT_EQ(Post("cpu-a.pb.gz", "service=s&type=cpu").first, 200);
+}
+
 TEST_F(ProfefeApi, AcknowledgedUploadsSurviveKillNine) {
   std::mutex mu;
   std::vector<std::string> acked;

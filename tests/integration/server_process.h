@@ -68,6 +68,17 @@ class ServerProcess {
     pid_ = -1;
   }
 
+  pid_t pid() const { return pid_; }
+  // Peak resident memory of the server so far (VmHWM), in KiB; 0 if unknown.
+  long PeakRssKib() const {
+    std::ifstream status("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+    }
+    return 0;
+  }
+
   std::string url(const std::string& path) const {
     return "http://127.0.0.1:" + std::to_string(port_) + path;
   }

@@ -207,15 +207,15 @@ class RocksStore final : public ProfileStore {
     compressed.compression = rocksdb::kZSTD;
     compressed.bottommost_compression = rocksdb::kZSTD;
     compressed.write_buffer_size = 32 << 20;
-    rocksdb::ColumnFamilyOptions uncompressed;  // uploads are already gzipped
-    uncompressed.compression = rocksdb::kNoCompression;
-    uncompressed.write_buffer_size = 32 << 20;
+    // Uploads are usually gzipped already; RocksDB keeps a block uncompressed when zstd
+    // does not shrink it, so plain-protobuf uploads still get compressed.
+    rocksdb::ColumnFamilyOptions raw_options = compressed;
     std::vector<rocksdb::ColumnFamilyDescriptor> families = {
         {rocksdb::kDefaultColumnFamilyName, compressed},
         {"meta", compressed},
         {"dict", compressed},
         {"profiles", compressed},
-        {"raw", uncompressed},
+        {"raw", raw_options},
         {"rollups", compressed},
     };
     rocksdb::DB* db = nullptr;
@@ -498,6 +498,15 @@ class RocksStore final : public ProfileStore {
     return Status::Ok();
   }
 
+  Status Compact() override {
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (rocksdb::ColumnFamilyHandle* h : handles_) {
+      KPROF_RETURN_IF_ERROR(FromRocks(db_->CompactRange(options, h, nullptr, nullptr), "compact"));
+    }
+    return Status::Ok();
+  }
+
   Result<std::vector<ServiceInfo>> Services() override {
     std::shared_lock lock(mu_);
     std::map<std::string, std::set<std::string>> types;
@@ -562,7 +571,7 @@ class RocksStore final : public ProfileStore {
     }
     uint64_t v = 0;
     if (db_->GetIntProperty(profiles_, "rocksdb.estimate-num-keys", &v)) stats.profiles = v;
-    for (rocksdb::ColumnFamilyHandle* h : {meta_, dict_, profiles_}) {
+    for (rocksdb::ColumnFamilyHandle* h : {meta_, dict_, profiles_, rollups_}) {
       if (db_->GetIntProperty(h, "rocksdb.total-sst-files-size", &v)) stats.disk_bytes += v;
       if (db_->GetIntProperty(h, "rocksdb.size-all-mem-tables", &v)) stats.disk_bytes += v;
     }

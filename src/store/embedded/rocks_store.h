@@ -1,7 +1,8 @@
 // The embedded backend: a ProfileStore on RocksDB in one data directory.
 //
 // Column families: meta (services, series), dict (per-service dictionaries),
-// profiles (normalized profiles by series and time) and raw (uploaded bytes, kept
+// profiles (normalized profiles by series and time), rollups (pre-aggregated time
+// buckets) and raw (uploaded bytes, zstd-compressed blocks, kept
 // for exact GET, with their own retention). Every acknowledged Ingest is synced to
 // the write-ahead log (group commit), so a crash loses nothing acknowledged.
 #pragma once
