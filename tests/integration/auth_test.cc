@@ -54,6 +54,27 @@ TEST_F(ServerAuth, TokensGateReadsAndWrites) {
   EXPECT_NE(challenge.out.find("WWW-Authenticate: Bearer"), std::string::npos) << challenge.out;
 }
 
+TEST_F(ServerAuth, ServesHttpsWithTheGivenCertificate) {
+  std::string cert = (dir_ / "cert.pem").string(), key = (dir_ / "key.pem").string();
+  CommandResult gen = RunCommand(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      ShellQuote(key) + " -out " + ShellQuote(cert));
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  ServerProcess server(kprof_, (dir_ / "data").string(), {"--tls-cert", cert, "--tls-key", key});
+  ASSERT_TRUE(server.StartTls()) << server.log();
+  std::string base = "https://127.0.0.1:" + std::to_string(server.port());
+  EXPECT_EQ(
+      Status("--cacert " + ShellQuote(cert) + " -X POST --data-binary @" + File("heap-a.pb.gz") +
+                 " " + ShellQuote(base + "/api/0/profiles?service=s&type=heap"),
+             ""),
+      200);
+  EXPECT_EQ(Status("--cacert " + ShellQuote(cert) + " " + ShellQuote(base + "/api/0/services"), ""),
+            200);
+  // Without trusting the certificate, curl refuses: the server really speaks TLS.
+  EXPECT_EQ(Status(ShellQuote(base + "/api/0/services"), ""), 0);
+}
+
 TEST_F(ServerAuth, RefusesAnOpenAddressWithoutTokensUnlessInsecure) {
   CommandResult r =
       Kprof("server --listen 0.0.0.0:0 --data-dir " + ShellQuote((dir_ / "data").string()));

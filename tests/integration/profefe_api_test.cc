@@ -170,6 +170,8 @@ TEST_F(ProfefeApi, BadRequestsGetProfefesErrorsAndNothingIsLost) {
                "/api/0/profiles?service=s&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00") +
            "'",
        400, "bad request: unknown profile type unknown"},
+      {"'" + server_->url("/api/0/profiles?service=s&type=cpu&labels=a=%25zz&") + kRange + "'", 400,
+       "bad request: bad \"labels\" \"a=%zz\": invalid URL escape"},
       {"'" + server_->url("/api/0/profiles/merge?service=s&type=trace&") + kRange + "'", 405,
        "tracing profiles are not mergeable"},
       {"'" + server_->url("/api/0/profiles/merge?service=nobody&type=cpu&") + kRange + "'", 404,

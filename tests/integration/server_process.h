@@ -25,7 +25,11 @@ class ServerProcess {
 
   // Starts the server and waits (bounded) until it reports its port. Returns false if
   // it did not start; log() then says why.
-  bool Start() {
+  bool Start() { return Start("listening on http://127.0.0.1:"); }
+  bool StartTls() { return Start("listening on https://127.0.0.1:"); }
+  int port() const { return port_; }
+
+  bool Start(const std::string& banner) {
     // A fresh log per start, so an earlier run's "listening on" line is never read.
     log_path_ = data_dir_ + ".log." + std::to_string(++starts_);
     std::remove(log_path_.c_str());
@@ -45,9 +49,9 @@ class ServerProcess {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       std::string text = log();
-      size_t at = text.find("listening on http://127.0.0.1:");
+      size_t at = text.find(banner);
       if (at != std::string::npos) {
-        port_ = std::stoi(text.substr(at + 30));
+        port_ = std::stoi(text.substr(at + banner.size()));
         return true;
       }
       int status = 0;
