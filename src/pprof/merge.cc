@@ -11,13 +11,6 @@ namespace kprof::pprof {
 
 namespace {
 
-bool LabelLess(const Label& a, const Label& b) {
-  if (a.key != b.key) return a.key < b.key;
-  if (a.str != b.str) return a.str < b.str;
-  if (a.num != b.num) return a.num < b.num;
-  return a.num_unit < b.num_unit;
-}
-
 std::string TypeNames(const Profile& p) {
   std::string out = "[";
   for (size_t i = 0; i < p.sample_types.size(); ++i) {

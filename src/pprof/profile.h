@@ -39,6 +39,14 @@ struct Label {
   bool operator==(const Label&) const = default;
 };
 
+// A total order on labels by their fields, for canonical label lists.
+inline bool LabelLess(const Label& a, const Label& b) {
+  if (a.key != b.key) return a.key < b.key;
+  if (a.str != b.str) return a.str < b.str;
+  if (a.num != b.num) return a.num < b.num;
+  return a.num_unit < b.num_unit;
+}
+
 struct Sample {
   uint32_t location_begin = 0;  // into Profile::sample_locations; leaf first
   uint32_t location_count = 0;

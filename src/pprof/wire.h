@@ -149,6 +149,14 @@ class WireWriter {
   std::string* out_;
 };
 
+// Zig-zag mapping of signed to unsigned (small magnitudes → short varints).
+inline uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
+
 inline size_t VarintSize(uint64_t v) {
   size_t n = 1;
   while (v >= 0x80) {

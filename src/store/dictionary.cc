@@ -8,24 +8,15 @@
 
 namespace kprof::store {
 
+using pprof::UnZigZag;
+using pprof::ZigZag;
+
 namespace {
 
 using pprof::kNoIndex;
 
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
-
 // kNoIndex ↔ 0, i ↔ i + 1, for optional references.
 uint64_t OptRef(uint32_t index) { return index == kNoIndex ? 0 : uint64_t{index} + 1; }
-
-bool LabelLess(const pprof::Label& a, const pprof::Label& b) {
-  if (a.key != b.key) return a.key < b.key;
-  if (a.str != b.str) return a.str < b.str;
-  if (a.num != b.num) return a.num < b.num;
-  return a.num_unit < b.num_unit;
-}
 
 uint64_t StackHash(std::span<const uint32_t> locations) {
   uint64_t h = locations.size();
@@ -127,7 +118,7 @@ NormalizedProfile ServiceDictionary::Normalize(const pprof::Profile& p) {
       scratch_labels_.push_back({table_.MapString(p, l.key), table_.MapString(p, l.str), l.num,
                                  table_.MapString(p, l.num_unit)});
     }
-    std::sort(scratch_labels_.begin(), scratch_labels_.end(), LabelLess);
+    std::sort(scratch_labels_.begin(), scratch_labels_.end(), pprof::LabelLess);
     out.stacks.push_back(InternStack(scratch_stack_));
     out.label_sets.push_back(InternLabelSet(scratch_labels_));
     auto values = p.ValuesOf(i);

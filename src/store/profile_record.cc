@@ -4,14 +4,12 @@
 
 namespace kprof::store {
 
+using pprof::UnZigZag;
+using pprof::ZigZag;
+
 namespace {
 
 constexpr uint64_t kVersion = 1;
-
-uint64_t ZigZag(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 }  // namespace
 

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "net/router.h"
@@ -29,6 +31,26 @@ std::string Url(uint16_t port, const std::string& path);
 
 // The value of header `name` in a raw header block (case-insensitive name), or "".
 std::string HeaderValue(const std::string& headers, const std::string& name);
+
+// Holds handlers or jobs until opened; opens itself after 20 s so that a failing test
+// cannot hang.
+class Gate {
+ public:
+  void Wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(20), [this] { return open_; });
+  }
+  void Open() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
 
 // A directory under /tmp, removed with its contents on destruction.
 class TempDir {

@@ -23,24 +23,7 @@ using testing::TempDir;
 using testing::Url;
 using testing::WaitFor;
 
-// Holds handlers until opened; opens itself after 20 s so that a failing test cannot hang.
-class Gate {
- public:
-  void Wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(20), [this] { return open_; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using testing::Gate;
 
 std::shared_ptr<Router> PingRouter() {
   auto router = std::make_shared<Router>();

@@ -13,24 +13,7 @@ namespace {
 
 using testing::WaitFor;
 
-// Holds jobs until opened.
-class Gate {
- public:
-  void Wait() {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(20), [this] { return open_; });
-  }
-  void Open() {
-    std::lock_guard lock(mu_);
-    open_ = true;
-    cv_.notify_all();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool open_ = false;
-};
+using testing::Gate;
 
 TEST(WorkerPool, RejectsJobsBeyondTheQueueLimit) {
   Gate gate;
