@@ -133,6 +133,20 @@ class HttpConnection : public Connection,
     deadline_ = std::chrono::steady_clock::now() + options().request_timeout;
     if (parser_->is_done()) return Dispatch();
 
+    // Reserve the announced body (or the most a chunked one may be) before reading it.
+    if (options().max_inflight_body_bytes > 0) {
+      auto length = parser_->content_length();
+      uint64_t expect = length ? *length : options().max_body_bytes;
+      std::atomic<uint64_t>& inflight = context_->counters->inflight_body_bytes;
+      if (inflight.fetch_add(expect) + expect > options().max_inflight_body_bytes) {
+        inflight.fetch_sub(expect);
+        keep_alive_ = false;
+        context_->counters->rejected_overload++;
+        return Write(Overloaded("too many uploads in progress; retry later"));
+      }
+      reservation_ = std::make_shared<BodyReservation>(&inflight, expect);
+    }
+
     Tcp().expires_after(options().request_timeout);
     const auto& header = parser_->get();
     if (header.version() >= 11 && beast::iequals(header[http::field::expect], "100-continue")) {
@@ -160,6 +174,7 @@ class HttpConnection : public Connection,
 
   void OnReadError(beast::error_code ec) {
     keep_alive_ = false;
+    reservation_.reset();
     if (ec == http::error::body_limit) {
       return Write(JsonError(413, "request body is larger than the limit of " +
                                       std::to_string(options().max_body_bytes) + " bytes"));
@@ -179,6 +194,8 @@ class HttpConnection : public Connection,
   }
 
   void Dispatch() {
+    // Released on every early return; otherwise handed to the worker with the request.
+    std::shared_ptr<BodyReservation> reservation = std::move(reservation_);
     http::request<http::string_body> message = parser_->release();
     parser_.reset();
     keep_alive_ = message.keep_alive();
@@ -199,8 +216,13 @@ class HttpConnection : public Connection,
     }
 
     auto self = this->shared_from_this();
-    bool queued = context_->pool->TryPost([self, request = std::move(request)]() mutable {
+    // The reservation travels with the request and is returned when the handler is done.
+    bool queued = context_->pool->TryPost([self, request = std::move(request),
+                                           reservation = std::move(reservation)]() mutable {
       Response response = RunHandler(*self->context_->router, request);
+      request.body.clear();
+      request.body.shrink_to_fit();
+      reservation.reset();
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->Write(std::move(response));
       });
@@ -287,6 +309,7 @@ class HttpConnection : public Connection,
   const std::string remote_address_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<BodyReservation> reservation_;  // the body budget of the request being read
   http::response<http::string_body> response_;
   std::chrono::steady_clock::time_point deadline_;
   bool first_request_ = true;

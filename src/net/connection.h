@@ -25,6 +25,22 @@ struct Counters {
   std::atomic<uint64_t> rejected_overload{0};
   std::atomic<uint64_t> bytes_in{0};
   std::atomic<uint64_t> bytes_out{0};
+  // Bytes of request bodies being read, queued or handled (see max_inflight_body_bytes).
+  std::atomic<uint64_t> inflight_body_bytes{0};
+};
+
+// A share of the in-flight body budget, returned when destroyed.
+class BodyReservation {
+ public:
+  BodyReservation(std::atomic<uint64_t>* counter, uint64_t bytes)
+      : counter_(counter), bytes_(bytes) {}
+  BodyReservation(const BodyReservation&) = delete;
+  BodyReservation& operator=(const BodyReservation&) = delete;
+  ~BodyReservation() { counter_->fetch_sub(bytes_); }
+
+ private:
+  std::atomic<uint64_t>* counter_;
+  uint64_t bytes_;
 };
 
 class Connection {

@@ -55,6 +55,10 @@ struct ServerOptions {
   size_t max_connections = 2048;
   size_t max_header_bytes = 16 << 10;  // request line and header fields together
   size_t max_body_bytes = 32 << 20;
+  // Bodies being read, queued or handled may take at most this much memory together
+  // (0 = no limit). A request that would exceed it gets 503 before its body is read,
+  // so memory stays bounded however many uploads arrive at once.
+  size_t max_inflight_body_bytes = 512u << 20;
   // Time allowed to read a request's body (on a new connection also its header, and for
   // TLS the handshake) and to write its response; it also sets Request::deadline, counted
   // from when the header has arrived.

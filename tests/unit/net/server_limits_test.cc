@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -122,6 +123,46 @@ TEST(ServerLimits, IdleKeepAliveConnectionIsClosedAfterIdleTimeout) {
   EXPECT_EQ(client.ReadUntilClosed(&closed), "");
   EXPECT_TRUE(closed);
   EXPECT_TRUE(WaitFor([&] { return server->stats().connections_open == 0; }));
+}
+
+TEST(ServerLimits, BodiesInFlightShareABudgetAndItIsReturned) {
+  Gate gate;
+  std::atomic<int> entered{0};
+  auto router = PingRouter();
+  router->Add(
+      "POST", "/held",
+      [&](Request& req) {
+        entered++;
+        gate.Wait();
+        return JsonOk("{\"bytes\":" + std::to_string(req.body.size()) + "}");
+      },
+      "holds the upload until the test opens the gate");
+  ServerOptions options;
+  options.worker_threads = 4;
+  options.max_inflight_body_bytes = 1 << 20;
+  auto server = StartServer(options, router);
+  ASSERT_NE(server, nullptr);
+  TempDir dir;
+  std::string body = dir.path() + "/body";
+  {
+    std::ofstream out(body, std::ios::binary);
+    out << std::string(700 << 10, 'x');
+  }
+  std::string upload = "--data-binary @" + body + " " + Url(server->port(), "/held");
+
+  // The first 700 KiB upload is held by the handler; a second would pass the 1 MiB budget.
+  CurlResponse first;
+  std::thread holder([&] { first = Curl(upload); });
+  ASSERT_TRUE(WaitFor([&] { return entered >= 1; }));
+  CurlResponse second = Curl(upload);
+  EXPECT_EQ(second.status, 503) << second.err;
+  EXPECT_NE(second.body.find("too many uploads in progress"), std::string::npos) << second.body;
+  gate.Open();
+  holder.join();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(first.body, "{\"bytes\":716800}");
+  // The budget came back: uploads succeed one after another again.
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Curl(upload).status, 200);
 }
 
 TEST(ServerLimits, OverloadAnswers503WithRetryAfterThenRecovers) {
