@@ -435,26 +435,18 @@ class RocksStore final : public ProfileStore {
   Result<MergeOutcome> Merge(const ProfileQuery& q) override {
     if (q.type.empty()) return InvalidArgument("merge needs a profile type");
     SplitSelector split = Split(q.selector);
-    std::vector<uint32_t> candidates;
-    {
-      std::shared_lock lock(mu_);
-      candidates = MatchingSeries(q, split);
-    }
     // Group series by service: each service has its own dictionary.
     std::map<uint32_t, std::vector<uint32_t>> by_service;
     {
       std::shared_lock lock(mu_);
-      for (uint32_t s : candidates) by_service[series_[s]->service].push_back(s);
+      for (uint32_t s : MatchingSeries(q, split)) by_service[series_[s]->service].push_back(s);
     }
     MergeOutcome outcome;
     pprof::Merger merger;
     for (auto& [service_id, series_ids] : by_service) {
       Accumulator acc;
-      rocksdb::ReadOptions ro;
       for (uint32_t s : series_ids) {
-        // Rollups cannot answer per-profile (instance) filters.
-        bool rollups = q.use_rollups && split.instance.empty();
-        KPROF_RETURN_IF_ERROR(MergeSeries(s, q, split, rollups, &acc, &outcome));
+        KPROF_RETURN_IF_ERROR(MergeSeries(s, q, split, &acc, &outcome));
       }
       if (acc.empty()) continue;
       std::shared_lock lock(mu_);
@@ -584,26 +576,24 @@ class RocksStore final : public ProfileStore {
   // Adds one series' profiles in [q.from, q.to) to `acc`, from rollup rows where whole
   // clean buckets fit and from stored profiles elsewhere.
   Status MergeSeries(uint32_t series, const ProfileQuery& q, const SplitSelector& split,
-                     bool use_rollups, Accumulator* acc, MergeOutcome* outcome) {
-    rocksdb::ReadOptions ro;
-    auto add_raw = [&](int64_t from, int64_t to) -> Status {
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, profiles_));
-      std::string end = keys::ProfileKey{series, to, 0}.Encode();
-      for (it->Seek(keys::ProfileKey{series, from, 0}.Encode());
-           it->Valid() && it->key().compare(end) < 0; it->Next()) {
-        auto rec = DecodeProfileRecord(it->value().ToStringView());
-        if (!rec.ok()) return rec.status();
+                     Accumulator* acc, MergeOutcome* outcome) {
+    // Rollups cannot answer per-profile (instance) filters.
+    bool use_rollups = q.use_rollups && split.instance.empty();
+    // Instance filters see the series labels plus each profile's instance attributes.
+    Labels series_labels;
+    if (!split.instance.empty()) series_labels = SeriesLabelsOf(series);
+    auto add_raw = [&](int64_t from, int64_t to) {
+      return ScanProfiles(series, from, to, [&](int64_t, ProfileRecord& rec) {
         if (!split.instance.empty()) {
-          Labels labels = SeriesLabelsOf(series);
-          for (const Label& l : rec->instance) labels.Set(l.name, l.value);
-          if (!MatchesInstance(split, labels)) continue;
+          Labels labels = series_labels;
+          for (const Label& l : rec.instance) labels.Set(l.name, l.value);
+          if (!MatchesInstance(split, labels)) return;
         }
         ++outcome->profiles_matched;
-        if (outcome->profiles_merged >= options_.max_profiles_per_merge) continue;
+        if (outcome->profiles_merged >= options_.max_profiles_per_merge) return;
         ++outcome->profiles_merged;
-        acc->Add(rec->profile);
-      }
-      return Status::Ok();
+        acc->Add(rec.profile);
+      });
     };
     int64_t watermark = kNoWatermark;
     if (use_rollups) {
@@ -613,16 +603,9 @@ class RocksStore final : public ProfileStore {
     if (watermark == kNoWatermark || q.from_nanos >= watermark) {
       return add_raw(q.from_nanos, q.to_nanos);
     }
-    std::set<std::pair<int, int64_t>> dirty;
-    {
-      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, meta_));
-      std::string prefix = "dty";
-      keys::PutU32(&prefix, series);
-      for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-        std::string_view k = it->key().ToStringView();
-        if (k.size() == 16) dirty.insert({k[7], keys::TimeFromBits(keys::GetU64(k, 8))});
-      }
-    }
+    std::vector<std::pair<int, int64_t>> stale = DirtyBuckets(series);
+    std::set<std::pair<int, int64_t>> dirty(stale.begin(), stale.end());
+    rocksdb::ReadOptions ro;
     int64_t t = q.from_nanos;
     int64_t built_until = std::min(q.to_nanos, watermark);
     while (t < q.to_nanos) {
@@ -669,16 +652,9 @@ class RocksStore final : public ProfileStore {
     }
     rocksdb::WriteBatch batch;
     std::map<int64_t, Accumulator> minutes;
-    rocksdb::ReadOptions ro;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, profiles_));
-    std::string end = keys::ProfileKey{series, to, 0}.Encode();
-    for (it->Seek(keys::ProfileKey{series, from, 0}.Encode());
-         it->Valid() && it->key().compare(end) < 0; it->Next()) {
-      auto rec = DecodeProfileRecord(it->value().ToStringView());
-      if (!rec.ok()) return rec.status();
-      int64_t time = keys::ProfileKey::Decode(it->key().ToStringView())->time;
-      minutes[FloorTo(time, kMinute)].Add(rec->profile);
-    }
+    KPROF_RETURN_IF_ERROR(ScanProfiles(series, from, to, [&](int64_t time, ProfileRecord& rec) {
+      minutes[FloorTo(time, kMinute)].Add(rec.profile);
+    }));
     for (auto& [start, acc] : minutes)
       batch.Put(rollups_, RollupKey(series, 0, start), EncodeRollup(acc));
     KPROF_RETURN_IF_ERROR(FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "rollup"));
@@ -721,8 +697,24 @@ class RocksStore final : public ProfileStore {
     return Status::Ok();
   }
 
-  // Rebuilds buckets that late profiles made stale, finest first, and clears their marks.
-  Status RebuildDirty(uint32_t series, int64_t watermark) {
+  // Calls visit(time, record) for each stored profile of `series` in [from, to), in time
+  // order. Stops at the first record that does not decode.
+  template <typename Visit>
+  Status ScanProfiles(uint32_t series, int64_t from, int64_t to, Visit&& visit) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), profiles_));
+    std::string end = keys::ProfileKey{series, to, 0}.Encode();
+    for (it->Seek(keys::ProfileKey{series, from, 0}.Encode());
+         it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      auto rec = DecodeProfileRecord(it->value().ToStringView());
+      if (!rec.ok()) return rec.status();
+      visit(keys::ProfileKey::Decode(it->key().ToStringView())->time, *rec);
+    }
+    return Status::Ok();
+  }
+
+  // The (resolution, bucket start) of every rollup bucket of `series` marked stale,
+  // in key order: resolution first, then time.
+  std::vector<std::pair<int, int64_t>> DirtyBuckets(uint32_t series) {
     std::vector<std::pair<int, int64_t>> dirty;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), meta_));
     std::string prefix = "dty";
@@ -731,21 +723,20 @@ class RocksStore final : public ProfileStore {
       std::string_view k = it->key().ToStringView();
       if (k.size() == 16) dirty.push_back({k[7], keys::TimeFromBits(keys::GetU64(k, 8))});
     }
-    if (dirty.empty()) return Status::Ok();
-    std::sort(dirty.begin(), dirty.end());  // resolution 0 first
-    for (auto [r, start] : dirty) {
+    return dirty;
+  }
+
+  // Rebuilds buckets that late profiles made stale, finest first, and clears their marks.
+  Status RebuildDirty(uint32_t series, int64_t watermark) {
+    // Sorted by resolution, so minute rows are rebuilt before the rows made of them.
+    for (auto [r, start] : DirtyBuckets(series)) {
       rocksdb::WriteBatch batch;
       if (start + kRollupSizes[r] <= watermark) {
         if (r == 0) {
           Accumulator acc;
-          std::unique_ptr<rocksdb::Iterator> p(db_->NewIterator(rocksdb::ReadOptions(), profiles_));
-          std::string end = keys::ProfileKey{series, start + kMinute, 0}.Encode();
-          for (p->Seek(keys::ProfileKey{series, start, 0}.Encode());
-               p->Valid() && p->key().compare(end) < 0; p->Next()) {
-            auto rec = DecodeProfileRecord(p->value().ToStringView());
-            if (!rec.ok()) return rec.status();
-            acc.Add(rec->profile);
-          }
+          KPROF_RETURN_IF_ERROR(
+              ScanProfiles(series, start, start + kMinute,
+                           [&](int64_t, ProfileRecord& rec) { acc.Add(rec.profile); }));
           if (!acc.empty()) batch.Put(rollups_, RollupKey(series, 0, start), EncodeRollup(acc));
         } else {
           KPROF_RETURN_IF_ERROR(BuildFromFiner(series, r, start, &batch));
