@@ -59,21 +59,4 @@ Status PruneDropFrames(Profile* profile);
 // Go names pass through unchanged.
 void SimplifyFunctionNames(Profile* profile);
 
-// Keeps the samples for which keep(sample_index) is true (values move with them).
-template <typename Keep>
-void KeepSamples(Profile* p, Keep&& keep) {
-  const size_t n = p->sample_types.size();
-  size_t kept = 0;
-  for (size_t i = 0; i < p->samples.size(); ++i) {
-    if (!keep(i)) continue;
-    if (kept != i) {
-      p->samples[kept] = p->samples[i];
-      for (size_t k = 0; k < n; ++k) p->values[kept * n + k] = p->values[i * n + k];
-    }
-    ++kept;
-  }
-  p->samples.resize(kept);
-  p->values.resize(kept * n);
-}
-
 }  // namespace kprof::pprof

@@ -161,20 +161,10 @@ Status Merger::Add(const Profile& p, std::span<const int64_t> scale) {
 Profile Merger::Finish() {
   Profile result = std::move(table_.mutable_symbols());
   // Drop samples that summed to zero (only possible with negative inputs).
-  const size_t n = result.sample_types.size();
-  size_t kept = 0;
-  for (size_t i = 0; i < result.samples.size(); ++i) {
+  KeepSamples(&result, [&result](size_t i) {
     auto values = result.ValuesOf(i);
-    bool zero = std::all_of(values.begin(), values.end(), [](int64_t v) { return v == 0; });
-    if (zero) continue;
-    if (kept != i) {
-      result.samples[kept] = result.samples[i];
-      std::copy(values.begin(), values.end(), result.values.begin() + kept * n);
-    }
-    ++kept;
-  }
-  result.samples.resize(kept);
-  result.values.resize(kept * n);
+    return std::any_of(values.begin(), values.end(), [](int64_t v) { return v != 0; });
+  });
 
   table_.Clear();
   count_ = 0;
