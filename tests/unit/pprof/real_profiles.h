@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "testdata.h"
+
 namespace kprof::pprof::testutil {
 
 struct RealProfile {
@@ -60,9 +62,7 @@ inline std::string ReadFileBytes(const std::filesystem::path& path) {
 class RealProfilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // The CTest fixture fills KPROF_DEFAULT_TESTDATA_DIR; the environment overrides it.
-    const char* dir = std::getenv("KPROF_TESTDATA_DIR");
-    if (dir == nullptr || *dir == '\0') dir = KPROF_DEFAULT_TESTDATA_DIR;
+    const std::string dir = TestdataDir();
     ASSERT_TRUE(std::filesystem::is_directory(dir))
         << dir << " does not exist: run tests/support/fetch_profiles.sh " << dir;
     std::vector<std::filesystem::path> paths;
