@@ -26,24 +26,15 @@ struct DiffCommand {
   bool sort_cum = false;
 
   std::string Format(const pprof::DiffReport& r, double v, bool signed_value) const {
-    char buf[64];
-    switch (r.normalization) {
-      case pprof::DiffNormalization::kTotal:
-        std::snprintf(buf, sizeof(buf), signed_value ? "%+.2fpp" : "%.2f%%", v * 100);
-        return buf;
-      case pprof::DiffNormalization::kPerSecond: {
-        std::string s =
-            pprof::ScaledLabel(std::llround(std::fabs(v)), r.sample_unit, "auto") + "/s";
-        if (signed_value) s = (v < 0 ? "-" : "+") + s;
-        return s;
-      }
-      case pprof::DiffNormalization::kNone: {
-        std::string s = pprof::ScaledLabel(std::llround(std::fabs(v)), r.sample_unit, "auto");
-        if (signed_value) s = (v < 0 ? "-" : "+") + s;
-        return s;
-      }
+    if (r.normalization == pprof::DiffNormalization::kTotal) {
+      char buf[64];
+      std::snprintf(buf, sizeof(buf), signed_value ? "%+.2fpp" : "%.2f%%", v * 100);
+      return buf;
     }
-    return "";
+    std::string s = pprof::ScaledLabel(std::llround(std::fabs(v)), r.sample_unit, "auto");
+    if (r.normalization == pprof::DiffNormalization::kPerSecond) s += "/s";
+    if (signed_value) s = (v < 0 ? "-" : "+") + s;
+    return s;
   }
 
   int Run() {
