@@ -42,19 +42,16 @@ void AddObserved(net::Router* router, const RouteContext& context, const std::st
 
 void AddOperationalRoutes(net::Router* router, const RouteContext& context) {
   metrics::Registry* registry = context.registry;
-  net::Handler metrics_handler = [registry](net::Request&) {
-    net::Response r;
-    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    r.body = registry->Render();
-    return r;
-  };
-  if (context.auth != nullptr) {
-    metrics_handler = [auth = context.auth, inner = std::move(metrics_handler)](net::Request& req) {
-      if (auto denied = auth->Deny(req, Scope::kRead)) return *denied;
-      return inner(req);
-    };
-  }
-  router->Add("GET", "/metrics", std::move(metrics_handler), "Prometheus metrics");
+  AddObserved(
+      router, context, "GET", "/metrics",
+      [registry](net::Request&) {
+        net::Response r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = registry->Render();
+        return r;
+      },
+      "Prometheus metrics");
+  // Probes need no token.
   router->Add(
       "GET", "/healthz", [](net::Request&) { return net::JsonOk(R"({"status":"ok"})"); },
       "Liveness: the process serves requests");

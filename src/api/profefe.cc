@@ -301,13 +301,9 @@ class ProfefeApi {
     }
     std::string failed = "failed to get profile by id \"" + ids + "\"";
     if (parts.size() == 1) {
-      auto raw = store_->GetRaw(parts[0]);
-      if (raw.ok()) return Binary(std::move(raw).value(), ids);
-      if (raw.status().code() != StatusCode::kNotFound) return Error(500, failed);
-      // Raw upload expired: serve the normalized copy.
-      auto p = store_->Get(parts[0]);
-      if (!p.ok()) return NothingFound();
-      return Binary(pprof::EncodeProfileGzip(*p), ids);
+      auto bytes = store::StoredProfileBytes(store_, parts[0]);
+      if (bytes.ok()) return Binary(std::move(bytes).value(), ids);
+      return bytes.status().code() == StatusCode::kNotFound ? NothingFound() : Error(500, failed);
     }
     pprof::Merger merger;
     for (const std::string& id : parts) {

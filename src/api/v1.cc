@@ -178,14 +178,9 @@ class NativeApi {
     Response r;
     r.content_type = "application/octet-stream";
     r.headers.push_back({"Content-Disposition", "attachment; filename=\"" + id + ".pb.gz\""});
-    auto raw = store_->GetRaw(id);
-    if (raw.ok()) {
-      r.body = std::move(raw).value();
-      return r;
-    }
-    auto p = store_->Get(id);
-    if (!p.ok()) return Fail(p.status());
-    r.body = pprof::EncodeProfileGzip(*p);
+    auto bytes = store::StoredProfileBytes(store_, id);
+    if (!bytes.ok()) return Fail(bytes.status());
+    r.body = std::move(bytes).value();
     return r;
   }
 

@@ -128,4 +128,8 @@ class ProfileStore {
 // The default instance attributes: high-cardinality pod identity.
 const std::vector<std::string>& DefaultInstanceLabelNames();
 
+// A profile as pprof bytes: the upload itself while raw retention keeps it, else the
+// normalized copy encoded again (gzipped).
+Result<std::string> StoredProfileBytes(ProfileStore* store, const ProfileId& id);
+
 }  // namespace kprof::store

@@ -981,13 +981,6 @@ class RocksStore final : public ProfileStore {
 
 }  // namespace
 
-const std::vector<std::string>& DefaultInstanceLabelNames() {
-  static const std::vector<std::string> names = {
-      "pod",          "instance", "pod_name", "pod-template-hash", "pod_template_hash",
-      "container_id", "ip"};
-  return names;
-}
-
 Result<std::unique_ptr<ProfileStore>> OpenEmbeddedStore(const EmbeddedOptions& options) {
   if (options.data_dir.empty()) return InvalidArgument("the embedded store needs --data-dir");
   auto store = std::make_unique<RocksStore>(options);
