@@ -320,9 +320,19 @@ class RocksStore final : public ProfileStore {
       candidates = MatchingSeries(q, split);
     }
     std::optional<keys::ProfileKey> after;
+    std::string after_key;
+    int64_t from = q.from_nanos, to = q.to_nanos;
     if (!q.after.empty()) {
       after = keys::ProfileKey::FromId(q.after);
       if (!after) return InvalidArgument("invalid page token \"" + q.after + "\"");
+      after_key = after->Encode();
+      // Start each series at the page token's time; only entries at that very time
+      // need comparing with the token below.
+      if (q.descending) {
+        to = std::min(to, after->time == INT64_MAX ? INT64_MAX : after->time + 1);
+      } else {
+        from = std::max(from, after->time);
+      }
     }
     // k-way merge of per-series iterators, by time (then id).
     struct Cursor {
@@ -336,7 +346,6 @@ class RocksStore final : public ProfileStore {
       Cursor c;
       c.series = s;
       c.it.reset(db_->NewIterator(ro, profiles_));
-      int64_t from = q.from_nanos, to = q.to_nanos;
       if (q.descending) {
         c.end = keys::ProfileKey{s, from, 0}.Encode();
         std::string start = keys::ProfileKey{s, to, 0}.Encode();
@@ -350,7 +359,7 @@ class RocksStore final : public ProfileStore {
     }
     auto valid = [&](const Cursor& c) {
       if (!c.it->Valid()) return false;
-      std::string k = c.it->key().ToString();
+      std::string_view k = c.it->key().ToStringView();
       if (keys::GetU32(k, 0) != c.series) return false;
       return q.descending ? k >= c.end : k < c.end;
     };
@@ -374,14 +383,10 @@ class RocksStore final : public ProfileStore {
       Cursor& c = cursors[i];
       auto key = keys::ProfileKey::Decode(c.it->key().ToStringView());
       bool skip = false;
-      if (after) {
-        std::string ak = after->Encode();
-        bool before_cursor = q.descending
-                                 ? (key->time > after->time ||
-                                    (key->time == after->time && c.it->key().ToString() >= ak))
-                                 : (key->time < after->time ||
-                                    (key->time == after->time && c.it->key().ToString() <= ak));
-        skip = before_cursor;
+      if (after && key->time == after->time) {
+        // Same time as the token: order by key, as the heap does.
+        std::string_view k = c.it->key().ToStringView();
+        skip = q.descending ? k >= after_key : k <= after_key;
       }
       if (!skip) {
         auto rec = DecodeProfileRecord(c.it->value().ToStringView(), /*header_only=*/true);
