@@ -27,7 +27,6 @@ class SymbolTable {
   // MapString() maps p's string indices (e.g. for sample labels).
   void Map(const Profile& p);
   uint32_t LocationOf(uint32_t input_location) const { return location_map_[input_location]; }
-  const std::vector<uint32_t>& location_map() const { return location_map_; }
   uint32_t MapString(const Profile& p, uint32_t index);
 
   uint32_t InternString(std::string_view s);

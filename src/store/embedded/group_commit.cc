@@ -61,23 +61,8 @@ void GroupCommitWriter::Run() {
         }
       }
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      batches_ += group.size();
-      if (any_written && sync_) ++syncs_;
-    }
     for (size_t i = 0; i < group.size(); ++i) group[i].done.set_value(results[i]);
   }
-}
-
-uint64_t GroupCommitWriter::syncs() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return syncs_;
-}
-
-uint64_t GroupCommitWriter::batches() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return batches_;
 }
 
 }  // namespace kprof::store

@@ -29,9 +29,6 @@ class GroupCommitWriter {
 
   Status Commit(rocksdb::WriteBatch batch);
 
-  uint64_t syncs() const;
-  uint64_t batches() const;
-
  private:
   struct Pending {
     rocksdb::WriteBatch batch;
@@ -41,12 +38,10 @@ class GroupCommitWriter {
 
   rocksdb::DB* db_;
   bool sync_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  uint64_t syncs_ = 0;
-  uint64_t batches_ = 0;
   std::thread thread_;
 };
 
