@@ -12,6 +12,8 @@ PACKAGES=(
   libspdlog-dev libfmt-dev
   # server and store
   libboost-dev libssl-dev librocksdb-dev libzstd-dev
+  # Kubernetes client, collector: HTTP client, kubeconfig, fast JSON for lists and watches
+  libcurl4-openssl-dev libyaml-cpp-dev libsimdjson-dev
   # tests, benchmarks, fuzzing
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libprotobuf-dev protobuf-compiler
@@ -19,7 +21,14 @@ PACKAGES=(
   golang-go
   # benchmark driver: peak RSS of the peer; HTTP client and certificates in tests
   time python3 curl openssl
+  # real Kubernetes clients that check the API simulator (kubectl comes with the machine;
+  # its package is named kubectl where the machine's apt sources carry it)
+  python3-kubernetes
 )
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -28,13 +37,14 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+if ((${#missing[@]} > 0)); then
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "install-deps: kubectl is not on PATH; trying the kubectl package" >&2
+  $SUDO apt-get install -y -qq --no-install-recommends kubectl ||
+    echo "install-deps: no kubectl package in the apt sources; the kubectl tests will fail" >&2
+fi
