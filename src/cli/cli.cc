@@ -41,7 +41,35 @@ Status WriteOutput(const std::string& path, const std::string& data, bool binary
   return Status::Ok();
 }
 
+namespace {
+
+// `kubectl kprof …` runs this binary as kubectl-kprof: only the pod commands.
+int PluginMain(int argc, char** argv) {
+  CLI::App app{
+      "kubectl kprof: profiles from pods through the API server (no port-forward).\n"
+      "  kubectl kprof capture POD... [-n NS] [--type cpu,heap|all] [--seconds 30] [-o DIR]\n"
+      "  kubectl kprof top POD [-n NS] [--type cpu] [--seconds 10]"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "kubectl-kprof 0.1.0");
+  Action action;
+  AddCaptureCommands(&app, &action, /*plugin=*/true);
+  std::vector<std::string> args = NormalizeArgs(argc, argv);
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!action) return Fail(Internal("no command selected"));
+  return action();
+}
+
+}  // namespace
+
 int Main(int argc, char** argv) {
+  std::string self = argc > 0 ? argv[0] : "";
+  if (size_t slash = self.rfind('/'); slash != std::string::npos) self = self.substr(slash + 1);
+  if (self == "kubectl-kprof") return PluginMain(argc, argv);
   CLI::App app{
       "kprof: profiles Go services — pprof files, merged and compared.\n"
       "Report flags follow `go tool pprof` (-nodecount, -sample_index, -focus, …)."};
@@ -56,6 +84,8 @@ int Main(int argc, char** argv) {
   AddInfoCommand(&app, &action);
   AddDiffCommand(&app, &action);
   AddServerCommand(&app, &action);
+  AddAgentCommand(&app, &action);
+  AddCaptureCommands(&app, &action, /*plugin=*/false);
 
   std::vector<std::string> args = NormalizeArgs(argc, argv);
   std::reverse(args.begin(), args.end());

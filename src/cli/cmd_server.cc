@@ -14,6 +14,7 @@
 #include "api/profefe.h"
 #include "api/v1.h"
 #include "base/metrics.h"
+#include "cli/agent_flags.h"
 #include "cli/commands.h"
 #include "net/router.h"
 #include "net/server.h"
@@ -23,6 +24,27 @@
 namespace kprof::cli {
 
 namespace {
+
+// The in-process collector's sink: straight into the store through the ingest path the
+// HTTP API uses, with the same validation.
+class IngestSink : public collect::Sink {
+ public:
+  explicit IngestSink(api::IngestService* ingest) : ingest_(ingest) {}
+  Status Deliver(const collect::Envelope& e) override {
+    api::IngestRequest in;
+    in.service = e.service;
+    in.type = e.type;
+    in.labels = e.labels;
+    in.body = e.profile;
+    in.created_at_nanos = e.time_nanos;
+    in.reject_empty = false;
+    auto meta = ingest_->Ingest(std::move(in));
+    return meta.ok() ? Status::Ok() : meta.status();
+  }
+
+ private:
+  api::IngestService* ingest_;
+};
 
 bool IsLoopback(const std::string& address) {
   return address == "127.0.0.1" || address == "::1" || address == "localhost" ||
@@ -42,8 +64,19 @@ struct ServerCommand {
   int workers = 32;
   size_t max_queued = 1024;
   bool no_sync = false;
+  AgentFlags collect;
+  bool collect_enabled = false;
 
   int Run() {
+    bool collecting = collect_enabled || !collect.options.kube_config.kubeconfig.empty() ||
+                      !collect.options.kube_config.context.empty() ||
+                      !collect.options.targets_file.empty();
+    if (collecting) {
+      collect.no_kubernetes = collect.options.kube_config.kubeconfig.empty() &&
+                              collect.options.kube_config.context.empty() && !collect_enabled;
+      if (Status s = FinishAgentFlags(&collect); !s.ok()) return Fail(s);
+      if (collect.options.spool.dir.empty()) collect.options.spool.dir = data_dir + "/spool";
+    }
     size_t colon = listen.rfind(':');
     if (colon == std::string::npos) {
       return Fail(InvalidArgument("--listen wants HOST:PORT, e.g. 127.0.0.1:7070"));
@@ -113,6 +146,19 @@ struct ServerCommand {
           ->Set(stats->raw_disk_bytes);
     });
 
+    // The embedded collector writes into this store.
+    IngestSink sink(&ingest);
+    std::unique_ptr<collect::Agent> agent;
+    if (collecting) {
+      auto http = net::HttpClient::Create();
+      if (!http.ok()) return Fail(http.status());
+      auto created =
+          collect::Agent::Create(collect.options, &sink, &registry, std::move(http).value());
+      if (!created.ok()) return Fail(created.status());
+      agent = std::move(created).value();
+      agent->AddRoutes(router.get());
+    }
+
     // Block the signals before threads start so that only sigwait() sees them.
     sigset_t signals;
     sigemptyset(&signals);
@@ -130,6 +176,13 @@ struct ServerCommand {
                  "&from=2006-01-02T15:04:05&to=2030-01-01T00:00:00'\n",
                  scheme.c_str(), options.address.c_str(), (*server)->port());
     std::fflush(stderr);
+    if (agent) {
+      if (Status s = agent->Start(); !s.ok()) return Fail(s);
+      const kube::RestConfig* kc = agent->kube_config();
+      std::fprintf(stderr, "kprof server: collecting from %s\n",
+                   kc ? ("pods via " + kc->server).c_str() : collect.options.targets_file.c_str());
+      std::fflush(stderr);
+    }
     // Background upkeep: time rollups every few seconds, retention every minute.
     std::mutex upkeep_mu;
     std::condition_variable upkeep_cv;
@@ -157,6 +210,7 @@ struct ServerCommand {
     int signal = 0;
     sigwait(&signals, &signal);
     std::fprintf(stderr, "kprof server: stopping (signal %d)\n", signal);
+    if (agent) agent->Stop();
     (*server)->Stop();
     {
       std::lock_guard lock(upkeep_mu);
@@ -197,6 +251,13 @@ void AddServerCommand(CLI::App* app, Action* action) {
       ->capture_default_str();
   sub->add_flag("--no-sync", cmd->no_sync,
                 "Acknowledge uploads before they are synced to disk (faster, not crash-safe)");
+  sub->add_option("--kubeconfig", cmd->collect.options.kube_config.kubeconfig,
+                  "Also collect: discover annotated pods with this kubeconfig and store their "
+                  "profiles here (the agent's flags below apply)");
+  sub->add_flag("--collect", cmd->collect_enabled,
+                "Also collect, with the default Kubernetes config ($KUBECONFIG, ~/.kube/config "
+                "or in cluster)");
+  AddAgentFlags(sub, &cmd->collect, /*kubernetes_flags=*/false);
   sub->callback([cmd, action] { *action = [cmd] { return cmd->Run(); }; });
 }
 

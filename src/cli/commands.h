@@ -21,6 +21,9 @@ void AddConvertCommand(CLI::App* app, Action* action);
 void AddInfoCommand(CLI::App* app, Action* action);
 void AddDiffCommand(CLI::App* app, Action* action);
 void AddServerCommand(CLI::App* app, Action* action);
+void AddAgentCommand(CLI::App* app, Action* action);
+// `capture` and the pod top command: `top` as the kubectl plugin, `pod-top` under kprof.
+void AddCaptureCommands(CLI::App* app, Action* action, bool plugin);
 
 // Prints "kprof: <message>" on stderr and returns the failure exit code.
 int Fail(const Status& status);
