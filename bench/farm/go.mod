@@ -1,0 +1,3 @@
+module kproffarm
+
+go 1.19
