@@ -5,5 +5,7 @@ if(KPROF_KUBE_TEST_SOURCES)
   target_include_directories(kprof_kube_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(kprof_kube_tests PRIVATE kprof_kube GTest::gtest_main GTest::gmock
     nlohmann_json::nlohmann_json)
+  target_compile_definitions(kprof_kube_tests PRIVATE
+    KPROF_KUBE_TESTDATA_DIR="${CMAKE_CURRENT_SOURCE_DIR}/unit/kube/testdata")
   gtest_discover_tests(kprof_kube_tests DISCOVERY_TIMEOUT 60)
 endif()

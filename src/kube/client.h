@@ -6,6 +6,7 @@
 // Thread-safety: every method may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "base/status.h"
 #include "kube/config.h"
 #include "kube/objects.h"
+#include "kube/parse.h"
 #include "net/http_client.h"
 
 namespace kprof::kube {
@@ -28,8 +30,8 @@ enum class Resource {
   kPods,
   kReplicaSets,
   kDeployments,
-  kEvents,        // core/v1
-  kEventsV1,      // events.k8s.io/v1
+  kEvents,    // core/v1
+  kEventsV1,  // events.k8s.io/v1
 };
 std::string_view ResourceName(Resource r);  // "pods", "replicasets", "events.events.k8s.io", …
 
@@ -38,23 +40,6 @@ struct ListOptions {
   std::string label_selector;
   std::string field_selector;
   int limit = 500;  // page size; 0 = no paging
-};
-
-enum class WatchEventType { kAdded, kModified, kDeleted, kBookmark };
-
-// One decoded list page or watch event; `objects` holds the object type matching the
-// Resource (Pod for kPods, …) — see the typed helpers below.
-template <typename T>
-struct ListPage {
-  std::vector<T> items;
-  std::string resource_version;
-  std::string continue_token;
-};
-
-template <typename T>
-struct WatchEvent {
-  WatchEventType type;
-  T object;  // for bookmarks only object.meta.resource_version is set
 };
 
 class Client {
@@ -96,7 +81,7 @@ Result<ListPage<T>> ListAll(Client& client, Resource resource, const ListOptions
 template <typename T>
 Status Watch(Client& client, Resource resource, const ListOptions& options,
              const std::string& resource_version,
-             const std::function<bool(WatchEvent<T>&&)>& on_event, const bool* stop,
+             const std::function<bool(WatchEvent<T>&&)>& on_event, const std::atomic<bool>* stop,
              std::chrono::seconds timeout = std::chrono::seconds(300));
 
 }  // namespace kprof::kube

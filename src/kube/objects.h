@@ -38,7 +38,7 @@ struct ObjectMeta {
   std::int64_t creation_time = 0;
   std::int64_t deletion_time = 0;
   StringPairs labels;
-  StringPairs annotations;
+  StringPairs annotations;  // without kubectl's last-applied-configuration copy
   std::vector<OwnerReference> owners;
   // The controller owner, if any.
   const OwnerReference* Controller() const;
@@ -73,8 +73,8 @@ struct ContainerStatus {
   bool ready = false;
   bool started = false;
   int restart_count = 0;
-  std::string state;  // "waiting" | "running" | "terminated"
-  std::string state_reason;  // waiting/terminated reason (ErrImagePull, CrashLoopBackOff, …)
+  std::string state;            // "waiting" | "running" | "terminated"
+  std::string state_reason;     // waiting/terminated reason (ErrImagePull, CrashLoopBackOff, …)
   std::int64_t started_at = 0;  // state.running.startedAt
 };
 
@@ -106,10 +106,10 @@ struct Deployment {
   bool paused = false;
   int progress_deadline_seconds = 600;
   std::string strategy = "RollingUpdate";
-  std::string max_surge = "25%";        // int or percent, as written
+  std::string max_surge = "25%";  // int or percent, as written
   std::string max_unavailable = "25%";
-  StringPairs selector;                  // matchLabels
-  std::vector<Container> containers;     // spec.template.spec.containers
+  StringPairs selector;               // matchLabels
+  std::vector<Container> containers;  // spec.template.spec.containers
   StringPairs template_labels;
   StringPairs template_annotations;
   std::int64_t observed_generation = 0;
@@ -141,12 +141,12 @@ struct Event {
   std::string regarding_name;
   std::string regarding_uid;
   std::string reason;
-  std::string message;  // v1 message / events.k8s.io note
-  std::string type;     // Normal / Warning
+  std::string message;               // v1 message / events.k8s.io note
+  std::string type;                  // Normal / Warning
   std::string reporting_controller;  // source.component / reportingController
-  std::int64_t event_time = 0;  // eventTime (microsecond precision) when set
-  std::int64_t first_time = 0;  // firstTimestamp / deprecatedFirstTimestamp
-  std::int64_t last_time = 0;   // lastTimestamp / series.lastObservedTime
+  std::int64_t event_time = 0;       // eventTime (microsecond precision) when set
+  std::int64_t first_time = 0;       // firstTimestamp / deprecatedFirstTimestamp
+  std::int64_t last_time = 0;        // lastTimestamp / series.lastObservedTime
   int count = 1;
   // The best time for the event: event_time, else last_time, else first_time, else creation.
   std::int64_t Time() const;
