@@ -31,7 +31,7 @@
 namespace kprof::collect {
 
 struct CollectorOptions {
-  int max_concurrent = 256;  // scrapes in flight at once, CPU captures included
+  int max_concurrent = 1000;  // scrapes in flight at once, CPU captures included
   double jitter = 0;         // 0…1, fraction of the interval
   // Deadline of a scrape; CPU scrapes get their capture seconds on top.
   std::chrono::milliseconds timeout{10000};
