@@ -1,0 +1,3 @@
+module kubesim
+
+go 1.19
