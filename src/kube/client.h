@@ -75,9 +75,11 @@ class Client {
 template <typename T>
 Result<ListPage<T>> ListAll(Client& client, Resource resource, const ListOptions& options);
 
-// Runs one watch from `resource_version` until the stream ends (server timeout, dropped
-// connection: OK is returned), an ERROR event arrives (410 → kFailedPrecondition
-// "expired"), `on_event` returns false, or `stop` is set. Bookmarks are requested.
+// Runs one watch from `resource_version` until the stream ends (server timeout or a clean
+// close: OK is returned; a broken connection is kUnavailable), an ERROR event arrives
+// (410 → kFailedPrecondition "expired", see IsExpired), `on_event` returns false, or
+// `stop` is set (checked every 50 ms; the transfer is cancelled). Bookmarks are requested.
+// `on_event` runs on the calling thread.
 template <typename T>
 Status Watch(Client& client, Resource resource, const ListOptions& options,
              const std::string& resource_version,

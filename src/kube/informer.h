@@ -1,8 +1,10 @@
 // An informer: list, then watch from the list's resource version, keeping a cache of
 // every object and telling handlers about changes. Watches that end are resumed from the
-// last resource version seen (bookmarks included); 410 Expired, an empty close on a stale
-// version, or a broken stream lead to a relist, after which handlers see exactly the
-// differences (adds, updates, deletes), so no object is lost or reported twice.
+// last resource version seen (bookmarks included), also after a broken stream or a failed
+// request (with capped, jittered exponential backoff); 410 Expired or an empty close on a
+// stale version lead to a relist, after which handlers see exactly the differences (adds,
+// updates, deletes), so no object is lost or reported twice. An object whose name now
+// belongs to a new uid is reported as a delete and an add.
 //
 // Thread-safety: public methods may be called from any thread. Handlers run on the
 // informer's own thread, one at a time.
