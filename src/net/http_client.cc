@@ -548,8 +548,10 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
-    // Over HTTP/2 wait for a connection that can multiplex rather than open another.
-    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    // Over HTTPS, wait for a new connection's ALPN answer: if it is HTTP/2 this transfer
+    // multiplexes on it instead of opening another. Not for plain HTTP, where curl would
+    // know only from the first response, so a slow first request would hold back the rest.
+    if (t->url.rfind("https://", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 
     if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);

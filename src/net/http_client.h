@@ -22,15 +22,19 @@
 
 namespace kprof::net {
 
+// A CA given here (file or PEM) replaces the system store instead of adding to it.
 struct TlsOptions {
-  std::string ca_file;     // PEM bundle file to verify the server with
-  std::string ca_pem;      // or the bundle's contents
-  std::string cert_file;   // client certificate (PEM file) …
-  std::string cert_pem;    // … or its contents
-  std::string key_file;    // client key (PEM file) …
-  std::string key_pem;     // … or its contents
+  std::string ca_file;    // PEM bundle file to verify the server with
+  std::string ca_pem;     // or the bundle's contents
+  std::string cert_file;  // client certificate (PEM file) …
+  std::string cert_pem;   // … or its contents
+  std::string key_file;   // client key (PEM file) …
+  std::string key_pem;    // … or its contents
   bool insecure_skip_verify = false;
-  std::string server_name;  // SNI and verification name when it differs from the URL host
+  // SNI and verification name when it differs from the URL host. The connection still
+  // goes to the URL's host and port, and the Host header still names them (as kubectl's
+  // tls-server-name); only https:// URLs are affected.
+  std::string server_name;
 };
 
 // Why a transfer failed, for metrics and retry decisions.
@@ -52,10 +56,14 @@ struct ClientRequest {
   std::string body;
   std::chrono::milliseconds timeout{30000};  // whole transfer; 0 = none (watch streams)
   std::chrono::milliseconds connect_timeout{5000};
+  // Body bytes allowed, streamed ones included; more fails with kTooLarge. 0 = no limit
+  // (watch streams, which run until their timeout).
   std::size_t max_response_bytes = std::size_t{256} << 20;
   TlsOptions tls;
   // Streaming: when set, body bytes are handed over here as they arrive (and not kept in
   // ClientResponse::body). Returning false aborts the transfer (FailureKind::kCancelled).
+  // Only 2xx bodies are streamed: any other status keeps its body (a Kubernetes Status,
+  // an error page) in ClientResponse::body for the caller to read in `done`.
   std::function<bool(std::string_view chunk)> on_data;
 };
 
@@ -68,7 +76,10 @@ struct ClientResponse {
 
 // The outcome of one transfer: a response (any HTTP status), or a transport failure.
 struct Transfer {
-  Status status;  // OK when an HTTP response was received; else kUnavailable / kResourceExhausted
+  // OK when an HTTP response was received; else kUnavailable, kResourceExhausted
+  // (kTooLarge), kInvalidArgument (not an http(s) URL) or kInternal (Do from a callback).
+  // On failure `response` holds whatever had arrived.
+  Status status;
   FailureKind failure = FailureKind::kNone;
   ClientResponse response;
   std::chrono::steady_clock::duration elapsed{};
