@@ -8,6 +8,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -22,9 +23,27 @@ struct Credentials {
   std::string key_pem;
 };
 
+// Limits and intervals; the defaults suit production, tests shorten them.
+struct CredentialOptions {
+  // An exec plugin is killed and fails when it runs longer than this or prints more.
+  std::chrono::milliseconds exec_timeout{60000};
+  std::size_t exec_max_output_bytes = std::size_t{1} << 20;
+  // A plugin credential is renewed this long before its expirationTimestamp, or after
+  // three quarters of its lifetime when that is shorter.
+  std::chrono::milliseconds exec_refresh_before{60000};
+  // After a plugin fails, Get returns that error for this long instead of running it
+  // again for every caller (Invalidate ends the wait).
+  std::chrono::milliseconds exec_retry_after{1000};
+  // The token file is stat()ed at most this often (and always after Invalidate); it is
+  // read again when its inode, size or mtime changed.
+  std::chrono::milliseconds token_file_check_interval{5000};
+};
+
 class CredentialSource {
  public:
   static Result<std::unique_ptr<CredentialSource>> Create(const RestConfig& config);
+  static Result<std::unique_ptr<CredentialSource>> Create(const RestConfig& config,
+                                                          const CredentialOptions& options);
   virtual ~CredentialSource() = default;
   // Current credentials; runs the exec plugin or re-reads the token file when needed.
   // Errors say what failed ("exec plugin aws-iam-authenticator: exit status 1: …").
