@@ -42,8 +42,14 @@ func (c *Controllers) Kick() {
 func (c *Controllers) Start() {
 	c.sim.store.onChange(func(ch *Change) {
 		switch ch.Storage {
-		case "deployments", "replicasets", "pods":
+		case "deployments", "replicasets":
 			c.Kick()
+		case "pods":
+			// Only pods with a controller matter between ticks (orphans
+			// are adopted on the next tick).
+			if controllerRef(ch.New.Obj) != nil || (ch.Old != nil && controllerRef(ch.Old.Obj) != nil) {
+				c.Kick()
+			}
 		}
 	})
 	go c.loop()
@@ -60,9 +66,19 @@ func (c *Controllers) loop() {
 		select {
 		case <-c.kick:
 		case <-t.C:
+			if !c.anyControllers() {
+				continue
+			}
 		}
 		c.syncAll()
 	}
+}
+
+func (c *Controllers) anyControllers() bool {
+	st := c.sim.store
+	st.mu.RLock()
+	defer st.mu.RUnlock()
+	return len(st.bucket("deployments").items)+len(st.bucket("replicasets").items) > 0
 }
 
 // ---- shared helpers ----
@@ -186,8 +202,8 @@ func (c *Controllers) syncAll() {
 	for _, d := range st.List("deployments", "") {
 		c.syncDeployment(d.Obj)
 	}
-	c.syncReplicaSets(true)
-	c.collectOrphans()
+	owned := c.syncReplicaSets(true)
+	c.collectOrphans(owned)
 }
 
 // podsByController indexes pods by their controller's uid.
@@ -206,11 +222,12 @@ func (c *Controllers) podsByController() (map[string][]Obj, map[string][]Obj) {
 
 // ---- ReplicaSet controller ----
 
-func (c *Controllers) syncReplicaSets(act bool) {
+func (c *Controllers) syncReplicaSets(act bool) map[string][]Obj {
 	owned, orphans := c.podsByController()
 	for _, it := range c.sim.store.List("replicasets", "") {
 		c.syncReplicaSet(it.Obj, owned[uid(it.Obj)], orphans[namespace(it.Obj)], act)
 	}
+	return owned
 }
 
 func (c *Controllers) syncReplicaSet(rs Obj, pods []Obj, orphans []Obj, act bool) {
@@ -1264,7 +1281,7 @@ func (c *Controllers) collectDependents(ownerUID, policy string) {
 
 // collectOrphans removes ReplicaSets and pods whose controller
 // (Deployment/ReplicaSet) no longer exists.
-func (c *Controllers) collectOrphans() {
+func (c *Controllers) collectOrphans(ownedPods map[string][]Obj) {
 	s := c.sim
 	exists := map[string]bool{}
 	for _, st := range []string{"deployments", "replicasets"} {
@@ -1272,8 +1289,23 @@ func (c *Controllers) collectOrphans() {
 			exists[uid(it.Obj)] = true
 		}
 	}
+	var pods []*Item
+	for owner, ps := range ownedPods {
+		if exists[owner] {
+			continue
+		}
+		for _, p := range ps {
+			if it := s.store.Get("pods", keyOf(namespace(p), name(p))); it != nil {
+				pods = append(pods, it)
+			}
+		}
+	}
 	for _, st := range []string{"replicasets", "pods"} {
-		for _, it := range s.store.List(st, "") {
+		items := pods
+		if st == "replicasets" {
+			items = s.store.List(st, "")
+		}
+		for _, it := range items {
 			ref := controllerRef(it.Obj)
 			if ref == nil || exists[getStr(ref, "uid")] {
 				continue

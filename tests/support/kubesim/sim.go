@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"sort"
 	"strconv"
@@ -70,6 +71,18 @@ func (s *Sim) serveSim(w http.ResponseWriter, r *http.Request) {
 		}
 	case p == "/sim/pods":
 		ok(s.simPods())
+	case strings.HasPrefix(r.URL.Path, "/sim/debug/pprof/"):
+		// The simulator's own profiles (for finding its hot spots).
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = strings.TrimPrefix(r.URL.Path, "/sim")
+		switch name := strings.TrimPrefix(r2.URL.Path, "/debug/pprof/"); name {
+		case "profile":
+			pprof.Profile(w, r2)
+		case "":
+			pprof.Index(w, r2)
+		default:
+			pprof.Handler(name).ServeHTTP(w, r2)
+		}
 	case p == "/sim/state":
 		ok(Obj{"resourceVersion": strconv.FormatUint(s.store.CurrentRV(), 10), "nodes": s.nodes})
 	case strings.HasPrefix(p, "/sim/pods/") && strings.HasSuffix(p, "/kill"):
@@ -206,6 +219,7 @@ func (s *Sim) serveSeed(w http.ResponseWriter, r *http.Request) {
 	created, skipped := 0, 0
 	baseN := binary.BigEndian.Uint32(base)
 	rsHash := safeEncode(strconv.FormatUint(uint64(fnv32([]byte(req.Namespace+req.NamePrefix))), 10))
+	tmpl := seedPod(req, "x", "127.0.0.1", s.nodes[0], rsHash, nodeIP(s, s.nodes[0]))
 	for i := 0; i < req.Count; i++ {
 		n := req.Start + i
 		podName := fmt.Sprintf("%s-%05d", req.NamePrefix, n)
@@ -216,7 +230,17 @@ func (s *Sim) serveSeed(w http.ResponseWriter, r *http.Request) {
 			ip = net.IP(b).String()
 		}
 		node := s.nodes[n%len(s.nodes)]
-		p := seedPod(req, podName, ip, node, rsHash, nodeIP(s, node))
+		p := copyObj(tmpl)
+		md, spec, st := p["metadata"].(Obj), p["spec"].(Obj), p["status"].(Obj)
+		md["name"] = podName
+		md["uid"] = newUID()
+		spec["nodeName"] = node
+		hip := nodeIP(s, node)
+		st["hostIP"] = hip
+		st["hostIPs"] = []interface{}{Obj{"ip": hip}}
+		st["podIP"] = ip
+		st["podIPs"] = []interface{}{Obj{"ip": ip}}
+		getSlice(st, "containerStatuses")[0].(Obj)["containerID"] = "containerd://" + randomHex(64)
 		if _, err := s.store.Create("pods", p); err != nil {
 			skipped++
 			continue
@@ -245,13 +269,11 @@ func seedPod(req seedRequest, podName, ip, node, hash, hostIP string) Obj {
 	}
 	container := Obj{
 		"name": "app", "image": req.Image,
-		"args":  []interface{}{"--listen=:" + strconv.Itoa(req.Port), "--log-level=info", "--config=/etc/app/config.yaml"},
+		"args":  []interface{}{"--listen=:" + strconv.Itoa(req.Port), "--config=/etc/app/config.yaml"},
 		"ports": []interface{}{Obj{"name": "pprof", "containerPort": req.Port, "protocol": "TCP"}},
 		"env": []interface{}{
 			Obj{"name": "POD_NAME", "valueFrom": Obj{"fieldRef": Obj{"apiVersion": "v1", "fieldPath": "metadata.name"}}},
 			Obj{"name": "POD_NAMESPACE", "valueFrom": Obj{"fieldRef": Obj{"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
-			Obj{"name": "NODE_NAME", "valueFrom": Obj{"fieldRef": Obj{"apiVersion": "v1", "fieldPath": "spec.nodeName"}}},
-			Obj{"name": "GOMAXPROCS", "valueFrom": Obj{"resourceFieldRef": Obj{"containerName": "app", "resource": "limits.cpu", "divisor": "0"}}},
 			Obj{"name": "LOG_FORMAT", "value": "json"},
 		},
 		"resources": Obj{"requests": Obj{"cpu": "100m", "memory": "128Mi"}, "limits": Obj{"cpu": "1", "memory": "256Mi"}},
@@ -259,12 +281,6 @@ func seedPod(req seedRequest, podName, ip, node, hash, hostIP string) Obj {
 			Obj{"name": "config", "readOnly": true, "mountPath": "/etc/app"},
 			Obj{"name": "tmp", "mountPath": "/tmp"},
 		},
-		"livenessProbe": Obj{"httpGet": Obj{"path": "/healthz", "port": req.Port, "scheme": "HTTP"},
-			"initialDelaySeconds": 5, "timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3},
-		"readinessProbe": Obj{"httpGet": Obj{"path": "/readyz", "port": req.Port, "scheme": "HTTP"},
-			"timeoutSeconds": 1, "periodSeconds": 5, "successThreshold": 1, "failureThreshold": 3},
-		"securityContext": Obj{"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
-			"runAsNonRoot": true, "capabilities": Obj{"drop": []interface{}{"ALL"}}},
 	}
 	p := Obj{
 		"kind": "Pod", "apiVersion": "v1",
@@ -277,9 +293,6 @@ func seedPod(req seedRequest, podName, ip, node, hash, hostIP string) Obj {
 				Obj{"name": "tmp", "emptyDir": Obj{}},
 			},
 			"nodeName": node,
-			"affinity": Obj{"podAntiAffinity": Obj{"preferredDuringSchedulingIgnoredDuringExecution": []interface{}{
-				Obj{"weight": 100, "podAffinityTerm": Obj{"labelSelector": Obj{"matchLabels": Obj{"app.kubernetes.io/name": req.NamePrefix}},
-					"topologyKey": "kubernetes.io/hostname"}}}}},
 		},
 	}
 	defaultPod(p)

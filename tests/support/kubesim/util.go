@@ -270,27 +270,22 @@ var topOrder = []string{"kind", "apiVersion", "metadata", "spec", "status"}
 // and any other keys sorted. It returns the bytes and the offset just after
 // kind/apiVersion, so list items (which carry no type meta) can reuse them.
 func encodeObject(o Obj) ([]byte, int) {
-	var buf bytes.Buffer
-	buf.WriteByte('{')
+	buf := make([]byte, 0, 2048)
+	buf = append(buf, '{')
 	first := true
 	off := 0
 	writeKV := func(k string, v interface{}) {
 		if !first {
-			buf.WriteByte(',')
+			buf = append(buf, ',')
 		}
 		first = false
-		kb, _ := json.Marshal(k)
-		buf.Write(kb)
-		buf.WriteByte(':')
-		vb, err := json.Marshal(v)
-		if err != nil {
-			vb = []byte("null")
-		}
-		buf.Write(vb)
+		buf = appendString(buf, k)
+		buf = append(buf, ':')
+		buf = appendJSON(buf, v)
 	}
 	for i, k := range topOrder {
 		if i == 2 {
-			off = buf.Len()
+			off = len(buf)
 		}
 		if v, ok := o[k]; ok {
 			writeKV(k, v)
@@ -308,8 +303,8 @@ func encodeObject(o Obj) ([]byte, int) {
 	for _, k := range rest {
 		writeKV(k, o[k])
 	}
-	buf.WriteByte('}')
-	return buf.Bytes(), off
+	buf = append(buf, '}')
+	return buf, off
 }
 
 // itemBytes is the encoded object without kind/apiVersion (list items).
