@@ -303,20 +303,19 @@ Result<RestConfig> Select(const Kubeconfig& kubeconfig, const ConfigOptions& opt
     if (cluster_name.empty()) return InvalidArgument(what + " names no cluster");
     config.context = context_name;
   }
+  // Every named entry must exist before any of them is read.
   auto cluster = kubeconfig.clusters.find(cluster_name);
   if (cluster == kubeconfig.clusters.end()) {
     return NotFound("cluster " + Quote(cluster_name) + " (of context " + Quote(context_name) +
                     ") not found in " + files);
   }
-  KPROF_RETURN_IF_ERROR(ReadCluster(cluster->second, cluster_name, &config));
-  if (!user_name.empty()) {
-    auto user = kubeconfig.users.find(user_name);
-    if (user == kubeconfig.users.end()) {
-      return NotFound("user " + Quote(user_name) + " (of context " + Quote(context_name) +
-                      ") not found in " + files);
-    }
-    KPROF_RETURN_IF_ERROR(ReadUser(user->second, user_name, &config));
+  auto user = kubeconfig.users.find(user_name);
+  if (!user_name.empty() && user == kubeconfig.users.end()) {
+    return NotFound("user " + Quote(user_name) + " (of context " + Quote(context_name) +
+                    ") not found in " + files);
   }
+  KPROF_RETURN_IF_ERROR(ReadCluster(cluster->second, cluster_name, &config));
+  if (!user_name.empty()) KPROF_RETURN_IF_ERROR(ReadUser(user->second, user_name, &config));
   return config;
 }
 

@@ -366,7 +366,8 @@ TEST(HttpClient, PerHostConnectionLimitQueuesTransfers) {
   auto client = NewClient(options);
   std::atomic<int> ok{0};
   for (int i = 0; i < 8; ++i) {
-    client->Start(Get(slow.Url("/")), [&](Transfer t) { ok += t.ok() && t.response.body == "ok"; });
+    client->Start(Get(slow.Url("/")),
+                  [&](Transfer t) { ok += t.ok() && std::string_view(t.response.body) == "ok"; });
   }
   ASSERT_TRUE(WaitFor([&] { return ok.load() == 8; }));
   EXPECT_EQ(most_waiting.load(), 2);
