@@ -234,6 +234,17 @@ func readBody(r *http.Request) (interface{}, *apiError) {
 	if err != nil {
 		return nil, errBadRequest(err.Error())
 	}
+	ct := r.Header.Get("Content-Type")
+	if strings.Contains(ct, "application/vnd.kubernetes.protobuf") {
+		o, err := decodeProtobufObject(data)
+		if err != nil {
+			return nil, statusErr(415, "UnsupportedMediaType", fmt.Sprintf("the body of the request was in an unknown format - kubesim decodes protobuf only for Namespace, Deployment and Pod (%v); accepted media types include: application/json", err), nil)
+		}
+		return o, nil
+	}
+	if strings.Contains(ct, "cbor") {
+		return nil, statusErr(415, "UnsupportedMediaType", fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json, application/vnd.kubernetes.protobuf (got %q)", ct), nil)
+	}
 	var v interface{}
 	if err := decodeJSON(data, &v); err != nil {
 		return nil, errBadRequest(fmt.Sprintf("couldn't get version/kind; json parse error: %v", err))
@@ -803,11 +814,20 @@ func (s *Sim) deleteObject(res *Resource, it *Item, opts *deleteOptions) (*Item,
 	if opts.propagation == "Foreground" {
 		s.ctrl.collectDependents(uid(it.Obj), "Background")
 	}
+	if opts.propagation == "Orphan" {
+		// Release the dependents before the owner goes, with the
+		// controllers paused so nothing collects or re-adopts them.
+		s.ctrl.mu.Lock()
+		defer s.ctrl.mu.Unlock()
+		s.ctrl.collectDependents(uid(it.Obj), "Orphan")
+	}
 	out, err := s.store.Delete(res.Storage, it.Key)
 	if err != nil {
 		return nil, errNotFound(res, name(it.Obj))
 	}
-	s.ctrl.collectDependentsAsync(uid(it.Obj), opts.propagation)
+	if opts.propagation != "Orphan" {
+		s.ctrl.collectDependentsAsync(uid(it.Obj), opts.propagation)
+	}
 	return out, nil
 }
 
