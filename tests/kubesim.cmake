@@ -26,3 +26,7 @@ foreach(test_file ${KPROF_KUBESIM_PY_TESTS})
   set_tests_properties(kubesim_${test_name} PROPERTIES FIXTURES_REQUIRED kubesim TIMEOUT 180
     ENVIRONMENT "KPROF_KUBESIM_DIR=${KPROF_KUBESIM_DIR};PYTHONDONTWRITEBYTECODE=1")
 endforeach()
+# Latency bounds under load: keep the scale test away from the other simulators.
+if(TEST kubesim_scale)
+  set_tests_properties(kubesim_scale PROPERTIES RUN_SERIAL TRUE)
+endif()

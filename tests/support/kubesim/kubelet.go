@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"os/exec"
 	"runtime"
@@ -90,6 +91,7 @@ type podWorker struct {
 
 func newKubelet(s *Sim) *Kubelet {
 	return &Kubelet{sim: s, workers: map[string]*podWorker{}, nodeImages: map[string]map[string]bool{},
+		ipNext:   uint32(randIntn(256 * 254)),
 		nodePull: map[string]*sync.Mutex{}, net: map[string]*netCounters{},
 		spawnCh: make(chan spawnReq), procs: map[int]*proc{}}
 }
@@ -191,9 +193,32 @@ func (k *Kubelet) KillAll() {
 	}
 }
 
+// allocIP hands out pod IPs in 127.1.0.0/16 from a random starting point,
+// so simulators running side by side rarely pick the same addresses.
 func (k *Kubelet) allocIP() string {
-	n := atomic.AddUint32(&k.ipNext, 1)
-	return fmt.Sprintf("127.1.%d.%d", (n/254)%256, n%254+1)
+	n := atomic.AddUint32(&k.ipNext, 1) % (256 * 254)
+	return fmt.Sprintf("127.1.%d.%d", n/254, n%254+1)
+}
+
+// allocFreeIP returns an IP on which all ports can be bound right now.
+func (k *Kubelet) allocFreeIP(ports []int) string {
+	var ip string
+	for try := 0; try < 64; try++ {
+		ip = k.allocIP()
+		free := true
+		for _, p := range ports {
+			ln, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(p)))
+			if err != nil {
+				free = false
+				break
+			}
+			ln.Close()
+		}
+		if free {
+			return ip
+		}
+	}
+	return ip
 }
 
 // ---- scheduler ----
@@ -328,8 +353,14 @@ func (k *Kubelet) startWorker(key string) {
 	if w.virtual {
 		w.ip = getStr(it.Obj, "status", "podIP")
 	}
-	if w.ip == "" {
+	if w.ip == "" && w.virtual {
 		w.ip = k.allocIP()
+	} else if w.ip == "" {
+		var ports []int
+		for _, c := range w.containers {
+			ports = append(ports, c.port)
+		}
+		w.ip = k.allocFreeIP(ports)
 	}
 	go w.run()
 }

@@ -62,6 +62,12 @@ const safeAlphabet = "bcdfghjklmnpqrstvwxz2456789"
 var rngMu sync.Mutex
 var rng = mrand.New(mrand.NewSource(time.Now().UnixNano()))
 
+func randIntn(n int) int {
+	rngMu.Lock()
+	defer rngMu.Unlock()
+	return rng.Intn(n)
+}
+
 func randomSuffix(n int) string {
 	rngMu.Lock()
 	defer rngMu.Unlock()
