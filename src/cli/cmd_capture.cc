@@ -47,7 +47,17 @@ std::string Timestamp() {
   return buf;
 }
 
+// kubectl passes every argument after the plugin's name to it, so `kubectl kprof
+// --context prod capture POD` must work too: these are parsed before the subcommand.
+struct GlobalKubeFlags {
+  std::string kubeconfig;
+  std::string context;
+  std::string namespace_;
+  bool all_namespaces = false;
+};
+
 struct CaptureCommand {
+  std::shared_ptr<GlobalKubeFlags> global;
   kube::ConfigOptions kube_options;
   std::string namespace_;
   std::string selector;
@@ -141,6 +151,12 @@ struct CaptureCommand {
   }
 
   int Run() {
+    if (global) {
+      if (kube_options.kubeconfig.empty()) kube_options.kubeconfig = global->kubeconfig;
+      if (kube_options.context.empty()) kube_options.context = global->context;
+      if (namespace_.empty()) namespace_ = global->namespace_;
+      all_namespaces = all_namespaces || global->all_namespaces;
+    }
     if (seconds < 1) return Fail(InvalidArgument("--seconds must be at least 1"));
     Status s = report.Resolve();
     if (!s.ok()) return Fail(s);
@@ -323,7 +339,16 @@ void AddKubeFlags(CLI::App* sub, CaptureCommand* cmd) {
 }  // namespace
 
 void AddCaptureCommands(CLI::App* app, Action* action, bool plugin) {
+  std::shared_ptr<GlobalKubeFlags> global;
+  if (plugin) {
+    global = std::make_shared<GlobalKubeFlags>();
+    app->add_option("--kubeconfig", global->kubeconfig, "Path to the kubeconfig file");
+    app->add_option("--context", global->context, "The kubeconfig context to use");
+    app->add_option("-n,--namespace", global->namespace_, "Namespace of the pods");
+    app->add_flag("-A,--all-namespaces", global->all_namespaces, "Look in every namespace");
+  }
   auto cap = std::make_shared<CaptureCommand>();
+  cap->global = global;
   CLI::App* sub = app->add_subcommand(
       "capture",
       "Capture profiles from pods through the API server's pod proxy (no port-forward) and "
@@ -341,6 +366,7 @@ void AddCaptureCommands(CLI::App* app, Action* action, bool plugin) {
   sub->callback([cap, action] { *action = [cap] { return cap->Run(); }; });
 
   auto top = std::make_shared<CaptureCommand>();
+  top->global = global;
   top->top = true;
   top->seconds = 10;
   CLI::App* tsub = app->add_subcommand(

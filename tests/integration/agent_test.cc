@@ -144,8 +144,10 @@ class AgentTest : public ::testing::Test {
         "--kubeconfig",     kubeconfig_,
         "--server",         "http://127.0.0.1:" + std::to_string(server_port_),
         "--spool-dir",      (dir_ / "spool").string(),
-        "--metrics-listen", "127.0.0.1:0",
-        "--interval",       "2s"};
+        "--metrics-listen", "127.0.0.1:0"};
+    if (std::find(extra.begin(), extra.end(), "--interval") == extra.end()) {
+      extra.insert(extra.end(), {"--interval", "2s"});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     std::string rest = agent_.Start(argv, (dir_ / "agent.log").string(), "metrics on http://");
     ASSERT_FALSE(rest.empty()) << agent_.log();
@@ -350,8 +352,9 @@ class PluginTest : public AgentTest {
  protected:
   CommandResult Plugin(const std::string& args) {
     std::string path = fs::path(KprofBin()).parent_path().string();
-    return RunCommand("PATH=" + ShellQuote(path) + ":$PATH kubectl --kubeconfig " +
-                      ShellQuote(kubeconfig_) + " kprof " + args);
+    // kubectl takes no flags before a plugin's name; the plugin reads KUBECONFIG.
+    return RunCommand("PATH=" + ShellQuote(path) + ":$PATH KUBECONFIG=" + ShellQuote(kubeconfig_) +
+                      " kubectl kprof " + args);
   }
 };
 
