@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -190,6 +191,45 @@ func writeRaw(w http.ResponseWriter, code int, raw []byte) {
 	w.WriteHeader(code)
 	w.Write(raw)
 	w.Write([]byte("\n"))
+}
+
+// compressThreshold is where the API server starts gzipping responses for
+// clients that accept it (never for watches).
+const compressThreshold = 128 << 10
+
+// writeRawGzip is writeRaw with the API server's response compression.
+func writeRawGzip(w http.ResponseWriter, r *http.Request, code int, raw []byte) {
+	if len(raw) < compressThreshold || !acceptsGzip(r) {
+		writeRaw(w, code, raw)
+		return
+	}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw.Write(raw)
+	zw.Write([]byte("\n"))
+	zw.Close()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Set("Vary", "Accept-Encoding")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		f := strings.TrimSpace(part)
+		if i := strings.Index(f, ";"); i >= 0 {
+			if strings.Contains(f[i:], "q=0") && !strings.Contains(f[i:], "q=0.") {
+				continue
+			}
+			f = f[:i]
+		}
+		if f == "gzip" || f == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 func writeObj(w http.ResponseWriter, code int, o Obj) {
@@ -404,7 +444,8 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request, ri *reqInfo, q m
 		for i, it := range page.Items {
 			objs[i], _, _ = view(ri.res, it)
 		}
-		writeObj(w, 200, s.table(ri.res, objs, rvStr, contTok, qget("includeObject")))
+		raw, _ := encodeObject(s.table(ri.res, objs, rvStr, contTok, qget("includeObject")))
+		writeRawGzip(w, r, 200, raw)
 		return
 	case acceptPartial:
 		items := make([]interface{}, len(page.Items))
@@ -416,7 +457,8 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request, ri *reqInfo, q m
 		if contTok != "" {
 			md["continue"] = contTok
 		}
-		writeObj(w, 200, Obj{"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": md, "items": items})
+		raw, _ := encodeObject(Obj{"kind": "PartialObjectMetadataList", "apiVersion": "meta.k8s.io/v1", "metadata": md, "items": items})
+		writeRawGzip(w, r, 200, raw)
 		return
 	}
 	var buf bytes.Buffer
@@ -437,7 +479,7 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request, ri *reqInfo, q m
 		buf.Write(raw[off+1:])
 	}
 	buf.WriteString("]}")
-	writeRaw(w, 200, buf.Bytes())
+	writeRawGzip(w, r, 200, buf.Bytes())
 }
 
 // ---- create ----

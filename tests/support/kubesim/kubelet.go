@@ -751,7 +751,9 @@ func (w *podWorker) supervise() {
 		}
 		terminated := Obj{"exitCode": pr.exitCode, "reason": reason, "startedAt": rfc3339(c.startedAt),
 			"finishedAt": rfc3339(finished), "containerID": c.containerID}
+		w.mu.Lock()
 		c.restarts++
+		w.mu.Unlock()
 		delay := time.Duration(s.cfg.RestartBackoffMS) * time.Millisecond
 		for i := 1; i < c.restarts && delay < time.Duration(s.cfg.RestartBackoffMaxMS)*time.Millisecond; i++ {
 			delay *= 2
