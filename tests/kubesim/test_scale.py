@@ -10,7 +10,7 @@ import unittest
 
 from kubesim_helper import Sim
 
-WAVE = 500  # pods created while 50 watches are open (50 x 500 x ~6.5 KB streamed)
+WAVE = 500  # pods created while 50 watches are open (50 x 500 x ~6 KB streamed)
 
 
 class Scale(unittest.TestCase):

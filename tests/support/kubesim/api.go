@@ -564,9 +564,12 @@ func (s *Sim) create(res *Resource, ns string, o Obj, manager string, dryRun boo
 	}
 	md["uid"] = newUID()
 	md["creationTimestamp"] = rfc3339(now)
+	var requested Obj
 	switch res.Storage {
 	case "pods":
 		delete(o, "status")
+		defaultPodSpec(ensure(o, "spec"))
+		requested = createdFields(o)
 		defaultPod(o)
 	case "deployments":
 		defaultDeployment(o)
@@ -588,7 +591,10 @@ func (s *Sim) create(res *Resource, ns string, o Obj, manager string, dryRun boo
 		return nil, errInvalid(res, n, causes)
 	}
 	if res.Storage != "events" && manager != "" {
-		md["managedFields"] = []interface{}{managedFieldsEntry(manager, res.APIVersion(), "", createdFields(o), now)}
+		if requested == nil {
+			requested = createdFields(o)
+		}
+		md["managedFields"] = []interface{}{managedFieldsEntry(manager, res.APIVersion(), "", requested, now)}
 	}
 	o = normalize(o).(Obj)
 	if dryRun {

@@ -640,6 +640,7 @@ func (w *podWorker) startContainer(idx int, first bool) bool {
 		pr, err = w.k.spawn(w, c)
 		if err != nil {
 			msg := fmt.Sprintf("failed to create containerd task: failed to start: %v", err)
+			log.Printf("pod %s container %s: %s", w.key, c.name, msg)
 			w.event("Warning", "Failed", "Error: "+msg, c.name)
 			w.setContainerStatus(idx, containerStatusObj(c, Obj{"waiting": Obj{"reason": "CreateContainerError", "message": msg}}, false, false, Obj{}))
 			return w.sleep(time.Duration(s.cfg.RestartBackoffMS)*time.Millisecond) && w.startContainer(idx, false)
@@ -749,6 +750,11 @@ func (w *podWorker) supervise() {
 		if pr.exitCode == 0 {
 			reason = "Completed"
 		}
+		tail := pr.logs.Bytes()
+		if len(tail) > 300 {
+			tail = tail[len(tail)-300:]
+		}
+		log.Printf("pod %s container %s (pid %d) exited with code %d; output tail: %q", w.key, c.name, pr.pid, pr.exitCode, tail)
 		terminated := Obj{"exitCode": pr.exitCode, "reason": reason, "startedAt": rfc3339(c.startedAt),
 			"finishedAt": rfc3339(finished), "containerID": c.containerID}
 		w.mu.Lock()
@@ -1107,5 +1113,3 @@ func (b *logBuffer) Bytes() []byte {
 	defer b.mu.Unlock()
 	return append([]byte(nil), b.data...)
 }
-
-var _ = log.Printf

@@ -257,13 +257,12 @@ func seedPod(req seedRequest, podName, ip, node, hash, hostIP string) Obj {
 	now := nowTime()
 	ts := rfc3339(now)
 	labels := Obj{"app.kubernetes.io/name": req.NamePrefix, "app.kubernetes.io/instance": req.NamePrefix + "-bench",
-		"app.kubernetes.io/version": imageTag(req.Image), "app.kubernetes.io/component": "server",
-		"pod-template-hash": hash}
+		"app.kubernetes.io/version": imageTag(req.Image),
+		"pod-template-hash":         hash}
 	for k, v := range req.Labels {
 		labels[k] = v
 	}
-	ann := Obj{"kubesim.kprof.io/virtual": "true", "kubectl.kubernetes.io/restartedAt": ts,
-		"prometheus.io/scrape": "false"}
+	ann := Obj{"kubesim.kprof.io/virtual": "true"}
 	for k, v := range req.Annotations {
 		ann[k] = v
 	}
@@ -274,7 +273,6 @@ func seedPod(req seedRequest, podName, ip, node, hash, hostIP string) Obj {
 		"env": []interface{}{
 			Obj{"name": "POD_NAME", "valueFrom": Obj{"fieldRef": Obj{"apiVersion": "v1", "fieldPath": "metadata.name"}}},
 			Obj{"name": "POD_NAMESPACE", "valueFrom": Obj{"fieldRef": Obj{"apiVersion": "v1", "fieldPath": "metadata.namespace"}}},
-			Obj{"name": "LOG_FORMAT", "value": "json"},
 		},
 		"resources": Obj{"requests": Obj{"cpu": "100m", "memory": "128Mi"}, "limits": Obj{"cpu": "1", "memory": "256Mi"}},
 		"volumeMounts": []interface{}{
@@ -295,6 +293,10 @@ func seedPod(req seedRequest, podName, ip, node, hash, hostIP string) Obj {
 			"nodeName": node,
 		},
 	}
+	// managedFields reflect the request after defaulting, before admission
+	// adds the service account volume, tolerations and the like.
+	defaultPodSpec(p["spec"].(Obj))
+	requested := createdFields(p)
 	defaultPod(p)
 	cstart := ts
 	st := Obj{
@@ -311,7 +313,7 @@ func seedPod(req seedRequest, podName, ip, node, hash, hostIP string) Obj {
 	ensure(p, "metadata")["ownerReferences"] = nil
 	delete(p["metadata"].(Obj), "ownerReferences")
 	p["metadata"].(Obj)["managedFields"] = []interface{}{
-		managedFieldsEntry("kube-controller-manager", "v1", "", createdFields(p), now),
+		managedFieldsEntry("kube-controller-manager", "v1", "", requested, now),
 		managedFieldsEntry("kubelet", "v1", "status", Obj{"f:status": fieldsV1(st)}, now),
 	}
 	return normalize(p).(Obj)
