@@ -955,7 +955,12 @@ func (ds *depSync) rolloutRecreate() {
 		ds.syncRolloutStatus()
 		return
 	}
-	// Wait until no pod of an old ReplicaSet is left.
+	// Wait until no pod of an old ReplicaSet runs (terminal pods whose
+	// objects still exist do not count, as in the real controller).
+	if sumStatus(ds.oldRSs, "replicas") > 0 {
+		ds.syncRolloutStatus()
+		return
+	}
 	owned, _ := ds.c.podsByController()
 	for _, r := range ds.oldRSs {
 		for _, p := range owned[uid(r.o)] {
