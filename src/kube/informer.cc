@@ -6,9 +6,11 @@
 // under `mu`.
 #include "kube/informer.h"
 
+#include <algorithm>
 #include <random>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace kprof::kube {
 namespace {
@@ -154,14 +156,18 @@ void Informer<T>::State::Run() {
 
 template <typename T>
 void Informer<T>::State::ApplyList(ListPage<T>&& page) {
-  Cache fresh;
-  fresh.reserve(page.items.size());
+  // Handlers hear about the listed objects in the list's order.
+  std::vector<std::pair<std::string, Ptr>> listed;
+  listed.reserve(page.items.size());
   for (T& item : page.items) {
     std::string key = KeyOf(item);
-    fresh.insert_or_assign(std::move(key), std::make_shared<const T>(std::move(item)));
+    listed.emplace_back(std::move(key), std::make_shared<const T>(std::move(item)));
   }
   page.items.clear();
   page.items.shrink_to_fit();
+  Cache fresh;
+  fresh.reserve(listed.size());
+  for (const auto& [key, obj] : listed) fresh.insert_or_assign(key, obj);
   Cache before;
   {
     std::lock_guard lock(mu);
@@ -169,11 +175,8 @@ void Informer<T>::State::ApplyList(ListPage<T>&& page) {
     cache = std::move(fresh);
     resource_version = std::move(page.resource_version);
     ++stats.lists;
-    synced = true;
   }
-  cv.notify_all();
-  // Only this thread writes `cache`, so reading it here without the lock is safe.
-  for (const auto& [key, obj] : cache) {
+  for (auto& [key, obj] : listed) {
     auto old = before.find(key);
     if (old == before.end()) {
       OnAdd(*obj);
@@ -188,7 +191,14 @@ void Informer<T>::State::ApplyList(ListPage<T>&& page) {
       OnUpdate(*previous, *obj);
     }
   }
+  listed.clear();
   for (const auto& [key, gone] : before) OnDelete(*gone);
+  // Synced once handlers have seen the first list, as waiters expect.
+  {
+    std::lock_guard lock(mu);
+    synced = true;
+  }
+  cv.notify_all();
 }
 
 template <typename T>

@@ -53,7 +53,7 @@ class Informer {
 
   void Start();
   void Stop();
-  // True once the first list has been applied.
+  // True once the first list has been applied and handlers have seen its objects.
   bool WaitForSync(std::chrono::milliseconds timeout);
   bool synced() const;
 
