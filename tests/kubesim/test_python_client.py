@@ -117,6 +117,9 @@ class PythonClient(unittest.TestCase):
         self.assertEqual(names, sorted(names))
         self.assertEqual(len(rvs), 1, "all pages come from one snapshot")
         self.assertEqual(len(self.core.list_namespaced_pod("bench").items), 1199)
+        # resourceVersion=0 is served "from the cache": limit is ignored.
+        whole = self.core.list_namespaced_pod("bench", limit=10, resource_version="0")
+        self.assertEqual((len(whole.items), whole.metadata._continue), (1199, None))
         # A seeded pod is realistically sized.
         raw = self.sim.get("/api/v1/namespaces/bench/pods/p-00001")
         self.assertGreater(len(json.dumps(raw)), 3000)

@@ -389,6 +389,10 @@ func (s *Sim) serveList(w http.ResponseWriter, r *http.Request, ri *reqInfo, q m
 	}
 	cont := qget("continue")
 	rvParam := qget("resourceVersion")
+	if rvParam == "0" && cont == "" {
+		// Served from the watch cache by a real server, which ignores limit.
+		limit = 0
+	}
 	var snapRV uint64
 	startAfter := ""
 	if cont != "" {
