@@ -5,6 +5,8 @@ KPROF_KUBESIM_DIR names the directory holding the built kubesim and
 workload binaries (tests/support/kubesim/build.sh OUTDIR).
 """
 
+import atexit
+import ctypes
 import gzip
 import json
 import os
@@ -19,6 +21,23 @@ import urllib.error
 import urllib.request
 
 KUBESIM_DIR = os.environ.get("KPROF_KUBESIM_DIR", "")
+
+_live = set()  # simulators not stopped yet (stopped at exit whatever happens)
+
+
+@atexit.register
+def _stop_all():
+    for sim in list(_live):
+        sim.stop()
+
+
+_prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before any fork
+
+
+def _die_with_parent():
+    # The simulator gets SIGKILL if this test process dies (e.g. a CTest
+    # timeout); its pods follow through their own Pdeathsig.
+    _prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
 
 
 def binary(name):
@@ -84,7 +103,8 @@ class Sim:
         args += list(extra_args)
         self.stderr_path = os.path.join(self.dir, "kubesim.stderr")
         self._stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self._stderr, preexec_fn=_die_with_parent)
+        _live.add(self)
         self.addr = self._wait_listening(15)
         self.url = ("https://" if tls else "http://") + self.addr
         self.home = os.path.join(self.dir, "home")
@@ -116,6 +136,7 @@ class Sim:
             return ""
 
     def stop(self):
+        _live.discard(self)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

@@ -117,6 +117,7 @@ class Faults(unittest.TestCase):
 class Shutdown(unittest.TestCase):
     def _start_pods(self):
         sim = Sim(config=FAST)
+        self.addCleanup(sim.stop)
         sim.kubectl("create", "-f", write_manifest(sim, deployment("s", replicas=2, args=QUIET)))
         sim.kubectl("rollout", "status", "deployment/s", "--timeout=30s")
         pids = wait_for(lambda: len(running_pids(sim, "s-")) == 2 and running_pids(sim, "s-"), 10, what="pids")
@@ -130,7 +131,6 @@ class Shutdown(unittest.TestCase):
         sim.proc.wait(10)
         for pid in pids:
             wait_for(lambda: not pid_alive(pid), 5, what="pod process %d to die" % pid)
-        sim.stop()
 
     def test_sigkill_of_simulator_kills_pods(self):
         sim, pids = self._start_pods()
@@ -138,7 +138,6 @@ class Shutdown(unittest.TestCase):
         sim.proc.wait(10)
         for pid in pids:
             wait_for(lambda: not pid_alive(pid), 5, what="orphaned pod process %d to die" % pid)
-        sim.stop()
 
 
 if __name__ == "__main__":
