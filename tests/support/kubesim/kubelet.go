@@ -434,13 +434,11 @@ func nodeIP(s *Sim, node string) string {
 
 func containerStatusObj(c *ctrState, state Obj, ready, started bool, lastState Obj) Obj {
 	cs := Obj{"name": c.name, "state": state, "lastState": lastState, "ready": ready,
-		"restartCount": c.restarts, "image": normalizeImage(c.image), "imageID": "", "started": started,
-		"volumeMounts": []interface{}{}}
+		"restartCount": c.restarts, "image": normalizeImage(c.image), "imageID": "", "started": started}
 	if c.containerID != "" {
 		cs["containerID"] = c.containerID
 		cs["imageID"] = imageID(c.image)
 	}
-	delete(cs, "volumeMounts")
 	return cs
 }
 
@@ -879,16 +877,9 @@ func (w *podWorker) terminate() {
 		} else {
 			st["phase"] = "Succeeded"
 		}
-		msg := "containers with unready status: ["
-		var names []string
-		for _, c := range w.containers {
-			names = append(names, c.name)
-		}
-		msg += strings.Join(names, " ") + "]"
 		setPodCondition(st, "PodReadyToStartContainers", "False", "", "", finished)
 		setPodCondition(st, "ContainersReady", "False", "PodCompleted", "", finished)
 		setPodCondition(st, "Ready", "False", "PodCompleted", "", finished)
-		_ = msg
 	})
 	k := w.k
 	k.mu.Lock()

@@ -156,10 +156,6 @@ func apiGroupList() Obj {
 }
 
 func apiVersions(r *http.Request) Obj {
-	host := r.Host
-	if i := strings.LastIndex(host, ":"); i >= 0 && !strings.HasSuffix(host, "]") {
-		host = host[:i]
-	}
 	return Obj{"kind": "APIVersions", "versions": []string{"v1"},
 		"serverAddressByClientCIDRs": []interface{}{Obj{"clientCIDR": "0.0.0.0/0", "serverAddress": r.Host}}}
 }

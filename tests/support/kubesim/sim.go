@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -334,8 +332,6 @@ func newNodeObj(n string, i int) Obj {
 		}
 		kernel = string(b)
 	}
-	host, _ := os.Hostname()
-	_ = host
 	cond := func(typ, status, reason, msg string) Obj {
 		return Obj{"type": typ, "status": status, "lastHeartbeatTime": rfc3339(now), "lastTransitionTime": rfc3339(now),
 			"reason": reason, "message": msg}
@@ -344,12 +340,7 @@ func newNodeObj(n string, i int) Obj {
 		"memory": "16375508Ki", "pods": "110"}
 	labels := Obj{"beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
 		"kubernetes.io/hostname": n, "kubernetes.io/os": "linux", "topology.kubernetes.io/zone": "kubesim-" + string(rune('a'+i%3))}
-	if i == 0 && false {
-		labels["node-role.kubernetes.io/control-plane"] = ""
-	}
 	imgs := []interface{}{}
-	keys := []string{}
-	sort.Strings(keys)
 	return normalize(Obj{
 		"kind": "Node", "apiVersion": "v1",
 		"metadata": Obj{"name": n, "uid": newUID(), "creationTimestamp": rfc3339(now), "labels": labels,
