@@ -346,7 +346,7 @@ class CurlHttpClient final : public HttpClient {
 
  private:
   void Wake() {
-    if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+    if (wake_pending_.exchange(true, std::memory_order_seq_cst)) return;
     std::uint64_t one = 1;
     ssize_t ignored = write(wake_fd_, &one, sizeof(one));
     (void)ignored;
@@ -361,15 +361,15 @@ class CurlHttpClient final : public HttpClient {
     epoll_event ev{};
     ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
     ev.data.fd = fd;
-    if (socket_data != nullptr) {
-      epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
-    } else {
-      if (epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0 && errno == EEXIST) {
-        epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
-      }
-      // Any non-null marker: this socket is in the epoll set.
-      curl_multi_assign(self->multi_, fd, self);
+    // `socket_data` says whether curl has seen this socket before, but a socket closed
+    // without a REMOVE leaves the epoll set by itself and its number may come back as a
+    // new socket: fall back from MOD to ADD and from ADD to MOD.
+    int op = socket_data != nullptr ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(self->epoll_fd_, op, fd, &ev) != 0) {
+      if (errno == ENOENT) epoll_ctl(self->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+      if (errno == EEXIST) epoll_ctl(self->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
     }
+    if (socket_data == nullptr) curl_multi_assign(self->multi_, fd, self);
     return 0;
   }
 
@@ -419,10 +419,13 @@ class CurlHttpClient final : public HttpClient {
       }
       ReapCompleted();
       if (woken) {
-        wake_pending_.store(false, std::memory_order_release);
+        // Drain the eventfd before clearing the flag: a Wake() in between then either
+        // sees the flag still set (and its command is taken below) or writes again. The
+        // other order could swallow a write and leave the flag set for good.
         std::uint64_t count;
         ssize_t ignored = read(wake_fd_, &count, sizeof(count));
         (void)ignored;
+        wake_pending_.store(false, std::memory_order_seq_cst);
         if (TakeCommands()) break;
       }
     }
@@ -548,10 +551,10 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
-    // Over HTTPS, wait for a new connection's ALPN answer: if it is HTTP/2 this transfer
-    // multiplexes on it instead of opening another. Not for plain HTTP, where curl would
-    // know only from the first response, so a slow first request would hold back the rest.
-    if (t->url.rfind("https://", 0) == 0) curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+    // No CURLOPT_PIPEWAIT: over plain HTTP it holds every transfer to a host until the
+    // first one's response has arrived (one hanging scrape would stall the rest). Without
+    // it a first burst to an HTTP/2 host opens up to max_connections_per_host
+    // connections, and later transfers multiplex on them.
 
     if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);

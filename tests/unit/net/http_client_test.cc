@@ -143,6 +143,28 @@ TEST_F(HttpClientTest, DoInsideACallbackIsRefusedInsteadOfDeadlocking) {
   EXPECT_EQ(t.status.code(), StatusCode::kInternal);
 }
 
+TEST_F(HttpClientTest, ManyThreadsStartingAtOnceNeverLoseAWakeup) {
+  // Bursts of Start from several threads while the loop is busy: a wakeup lost between
+  // the loop draining its eventfd and taking the queue would strand the rest for good.
+  constexpr int kThreads = 4, kEach = 1500;
+  std::atomic<int> ok{0}, done{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kEach; ++j) {
+        client_->Start(Get(Url("/hello")), [&](Transfer t) {
+          ok += t.ok();
+          ++done;
+        });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(WaitFor([&] { return done.load() == kThreads * kEach; }, 30s))
+      << done.load() << " of " << kThreads * kEach << " transfers ended";
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+}
+
 TEST(HttpClient, RejectsUrlsThatAreNotHttp) {
   auto client = NewClient();
   for (std::string url : {"file:///etc/passwd", "ftp://127.0.0.1/", "127.0.0.1:80/x"}) {
