@@ -185,6 +185,14 @@ std::string ResolvePath(const std::string& path, const std::string& kubeconfig) 
   return (dir / path).lexically_normal().string();
 }
 
+// A named certificate or key must exist now: the TLS error it would cause later names
+// neither the kubeconfig nor the field.
+Status MustExist(const std::string& path, const std::string& what) {
+  std::error_code ec;
+  if (path.empty() || fs::is_regular_file(path, ec)) return Status::Ok();
+  return NotFound(what + " " + path + " does not exist");
+}
+
 Status DecodeData(const std::string& data, const std::string& what, std::string* out) {
   if (!Base64Decode(data, out)) return InvalidArgument(what + " is not valid base64");
   return Status::Ok();
@@ -202,6 +210,7 @@ Status ReadCluster(const Entry& entry, const std::string& name, RestConfig* conf
         DecodeData(ca_data, what + ": certificate-authority-data", &config->ca_pem));
   } else {
     config->ca_file = ResolvePath(f.String("certificate-authority"), entry.file);
+    KPROF_RETURN_IF_ERROR(MustExist(config->ca_file, what + ": certificate-authority"));
   }
   config->insecure_skip_tls_verify = f.Bool("insecure-skip-tls-verify");
   config->tls_server_name = f.String("tls-server-name");
@@ -251,6 +260,7 @@ Status ReadUser(const Entry& entry, const std::string& name, RestConfig* config)
         DecodeData(cert_data, what + ": client-certificate-data", &config->client_cert_pem));
   } else {
     config->client_cert_file = ResolvePath(f.String("client-certificate"), entry.file);
+    KPROF_RETURN_IF_ERROR(MustExist(config->client_cert_file, what + ": client-certificate"));
   }
   std::string key_data = f.String("client-key-data");
   if (!key_data.empty()) {
@@ -258,6 +268,7 @@ Status ReadUser(const Entry& entry, const std::string& name, RestConfig* config)
         DecodeData(key_data, what + ": client-key-data", &config->client_key_pem));
   } else {
     config->client_key_file = ResolvePath(f.String("client-key"), entry.file);
+    KPROF_RETURN_IF_ERROR(MustExist(config->client_key_file, what + ": client-key"));
   }
   bool has_cert = !config->client_cert_pem.empty() || !config->client_cert_file.empty();
   bool has_key = !config->client_key_pem.empty() || !config->client_key_file.empty();

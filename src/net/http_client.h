@@ -5,7 +5,11 @@
 //
 // Thread-safety: HttpClient is thread-safe. Callbacks (`on_data`, `done`) run on the
 // client's loop thread: they must be quick and must not call HttpClient::Do (they may
-// call Start and Cancel).
+// call Start and Cancel). The destructor ends every transfer (their `done` sees
+// kCancelled) and joins the loop thread, so it must not run inside a callback.
+//
+// Connections are kept alive and reused across transfers; HTTPS may negotiate HTTP/2 and
+// multiplex. Environment proxies (https_proxy, no_proxy, …) apply as curl reads them.
 #pragma once
 
 #include <chrono>

@@ -201,7 +201,7 @@ clusters:
     server: https://c
     certificate-authority: pki/ca.crt
 )");
-  std::string users = dir_.Write("b/nested/users.yaml", R"(
+  std::string users_yaml = R"(
 current-context: x
 contexts:
 - name: x
@@ -211,18 +211,24 @@ users:
   user:
     tokenFile: ../token
     client-certificate: certs/client.crt
-    client-key: /abs/client.key
+    client-key: KEY
     exec:
       apiVersion: client.authentication.k8s.io/v1beta1
       command: ./bin/plugin
-)");
+)";
+  std::string users =
+      dir_.Write("b/nested/users.yaml",
+                 users_yaml.replace(users_yaml.find("KEY"), 3, dir_.File("b/nested/client.key")));
+  dir_.Write("a/pki/ca.crt", "ca");
+  dir_.Write("b/nested/certs/client.crt", "cert");
+  dir_.Write("b/nested/client.key", "key");
   env_.Set("KUBECONFIG", clusters + ":" + users);
   auto config = LoadConfig({});
   ASSERT_TRUE(config.ok()) << config.status().ToString();
   EXPECT_EQ(config->ca_file, dir_.File("a/pki/ca.crt"));
   EXPECT_EQ(config->token_file, dir_.File("b/token"));
   EXPECT_EQ(config->client_cert_file, dir_.File("b/nested/certs/client.crt"));
-  EXPECT_EQ(config->client_key_file, "/abs/client.key");
+  EXPECT_EQ(config->client_key_file, dir_.File("b/nested/client.key"));  // absolute
   ASSERT_TRUE(config->exec.has_value());
   EXPECT_EQ(config->exec->command, dir_.File("b/nested/bin/plugin"));
 }
@@ -259,6 +265,26 @@ contexts:
         << config.status().message();
     EXPECT_NE(config.status().message().find(path), std::string::npos) << config.status().message();
   }
+}
+
+TEST_F(ConfigTest, MissingCertificateFilesAreNamed) {
+  std::string path = dir_.Write("config", R"(
+current-context: x
+clusters:
+- name: c
+  cluster: {server: https://c, certificate-authority: missing-ca.crt}
+contexts:
+- name: x
+  context: {cluster: c}
+)");
+  auto config = LoadConfig(Explicit(path));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(config.status().message().find("certificate-authority " + dir_.File("missing-ca.crt") +
+                                           " does not exist"),
+            std::string::npos)
+      << config.status().message();
+  EXPECT_NE(config.status().message().find(path), std::string::npos);
 }
 
 TEST_F(ConfigTest, NoCurrentContextIsAnError) {
