@@ -111,6 +111,7 @@ void Informer<T>::State::Run() {
       }
       ApplyList(std::move(*page));
       need_list = false;
+      ResetBackoff();
     }
 
     std::string from;
