@@ -12,6 +12,7 @@
 // the sync, less the same baseline. Peers are timed as whole processes (wall clock, peak
 // RSS from wait4); the Python client also reports the time of the list call alone.
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -26,6 +27,7 @@
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kube/config.h"
@@ -159,7 +161,8 @@ struct SyncRun {
 };
 
 // One informer from Start to WaitForSync; `synced` runs while it still holds its cache.
-SyncRun SyncOnce(kube::Client& client, const std::function<void()>& synced = nullptr) {
+SyncRun SyncOnce(kube::Client& client,
+                 const std::function<void(kube::Informer<kube::Pod>&)>& synced = nullptr) {
   SyncRun run;
   std::atomic<std::size_t> adds{0};
   kube::InformerHandlers<kube::Pod> handlers;
@@ -171,7 +174,7 @@ SyncRun SyncOnce(kube::Client& client, const std::function<void()>& synced = nul
   run.seconds = Seconds(start);
   run.pods = informer.size();
   run.handler_adds = adds.load();
-  if (synced) synced();
+  if (synced) synced(informer);
   return run;
 }
 
@@ -237,9 +240,23 @@ int main(int argc, char** argv) {
   long hwm_before = reset ? rss_before : StatusKb("VmHWM");
   std::vector<double> sync_seconds;
   long peak_kb = 0, retained_kb = 0;
-  SyncRun first = SyncOnce(client, [&] {
+  const std::size_t heap_before = mallinfo2().uordblks;
+  std::size_t heap_cache = 0;
+  SyncRun first = SyncOnce(client, [&](kube::Informer<kube::Pod>& informer) {
     peak_kb = StatusKb("VmHWM") - hwm_before;
     retained_kb = StatusKb("VmRSS") - rss_before;
+    // Steady state: after a watch event the list-sized parser is gone and the cache is
+    // what remains allocated.
+    net::ClientRequest seed;
+    seed.method = "POST";
+    seed.url = "http://" + sim.address() + "/sim/seed";
+    seed.body = R"({"namespace":"bench","count":1,"name_prefix":"extra"})";
+    if (!http->Do(std::move(seed)).ok()) Die("seed one more pod");
+    auto deadline = Clock::now() + 10s;
+    while (informer.size() <= static_cast<std::size_t>(pods) && Clock::now() < deadline) {
+      std::this_thread::sleep_for(10ms);
+    }
+    heap_cache = mallinfo2().uordblks - heap_before;
   });
   if (first.pods != static_cast<std::size_t>(pods) || first.handler_adds != first.pods) {
     Die("the informer saw " + std::to_string(first.pods) + " pods and " +
@@ -270,7 +287,7 @@ int main(int argc, char** argv) {
     std::size_t listed = 0;
     double list_s = 0;
     python_ok = python_ok && p.ok && std::sscanf(p.out.c_str(), "%zu %lf", &listed, &list_s) == 2 &&
-                listed == static_cast<std::size_t>(pods);
+                listed == static_cast<std::size_t>(pods) + 1;  // and the one seeded above
     python_s.push_back(p.seconds);
     python_list_s.push_back(list_s);
     python_rss = std::max(python_rss, p.max_rss_kb);
@@ -288,10 +305,12 @@ int main(int argc, char** argv) {
   std::printf("%-44s %10.3f %10.3f %10s\n", "python3 kubernetes list call alone",
               Median(python_list_s), python_list_s[0], "");
   std::printf(
-      "\nkprof: peak RSS growth %.1f MB, retained after sync %.1f MB (%.0f bytes/pod); "
-      "targets: sync <= 3 s %s, memory <= 300 MB %s\n",
-      peak_kb / 1024.0, retained_kb / 1024.0, retained_kb * 1024.0 / pods,
-      Median(sync_seconds) <= 3.0 ? "met" : "MISSED", peak_kb <= 300 * 1024 ? "met" : "MISSED");
+      "\nkprof: peak RSS growth %.1f MB, RSS growth at sync %.1f MB (both with the list-page "
+      "parser); targets: sync <= 3 s %s, memory <= 300 MB %s\n",
+      peak_kb / 1024.0, retained_kb / 1024.0, Median(sync_seconds) <= 3.0 ? "met" : "MISSED",
+      peak_kb <= 300 * 1024 ? "met" : "MISSED");
+  std::printf("kprof: heap in use once watching %.1f MB (%.0f bytes/pod: the cache)\n",
+              static_cast<double>(heap_cache) / (1 << 20), static_cast<double>(heap_cache) / pods);
   std::printf("peers' peak MB is the whole process's (wait4 ru_maxrss), not growth\n");
 
   std::ofstream out(out_path);
@@ -305,6 +324,7 @@ int main(int argc, char** argv) {
       << "  \"kprof_sync_seconds_median\": " << Median(sync_seconds) << ",\n"
       << "  \"kprof_peak_rss_growth_mb\": " << peak_kb / 1024.0 << ",\n"
       << "  \"kprof_retained_rss_mb\": " << retained_kb / 1024.0 << ",\n"
+      << "  \"kprof_cache_heap_bytes_per_pod\": " << static_cast<double>(heap_cache) / pods << ",\n"
       << "  \"peak_reset_with_clear_refs\": " << (reset ? "true" : "false") << ",\n"
       << "  \"kubectl_seconds_median\": " << Median(kubectl_s) << ",\n"
       << "  \"kubectl_max_rss_mb\": " << kubectl_rss / 1024.0 << ",\n"

@@ -16,9 +16,14 @@ namespace {
 namespace dom = simdjson::dom;
 using Element = dom::element;
 
-// Each thread keeps one parser; its buffers grow to the largest document seen, so a
-// parser that grew past this is dropped after use instead of holding the memory.
-constexpr std::size_t kRetainedParserCapacity = std::size_t{8} << 20;
+// Each thread keeps one parser. A DOM parser needs about 14 bytes per byte of the largest
+// document it has seen (tape, structural index, strings), so one that grew for list pages
+// (500 pods: ~3 MB of JSON, ~45 MB of parser) is kept only while large documents keep
+// coming: the next small one (an informer's first watch event after its list) gets a
+// fresh small parser, and no parser past kMaxRetainedCapacity outlives its document.
+constexpr std::size_t kSmallDocument = std::size_t{64} << 10;
+constexpr std::size_t kLargeParserCapacity = std::size_t{1} << 20;
+constexpr std::size_t kMaxRetainedCapacity = std::size_t{16} << 20;
 
 template <typename T>
 constexpr std::string_view KindName() {
@@ -30,15 +35,20 @@ constexpr std::string_view KindName() {
   if constexpr (std::is_same_v<T, Event>) return "event";
 }
 
-// The thread's parser, and a guard that frees it after use if a large document grew it.
+// The thread's parser for one document of `document_size` bytes (see above).
 class ParserLease {
  public:
-  ParserLease() {
-    if (!Slot()) Slot() = std::make_unique<dom::parser>();
-    parser_ = Slot().get();
+  explicit ParserLease(std::size_t document_size) {
+    std::unique_ptr<dom::parser>& slot = Slot();
+    if (slot != nullptr && slot->capacity() > kLargeParserCapacity &&
+        document_size <= kSmallDocument) {
+      slot.reset();
+    }
+    if (slot == nullptr) slot = std::make_unique<dom::parser>();
+    parser_ = slot.get();
   }
   ~ParserLease() {
-    if (parser_->capacity() > kRetainedParserCapacity) Slot().reset();
+    if (parser_->capacity() > kMaxRetainedCapacity) Slot().reset();
   }
   ParserLease(const ParserLease&) = delete;
   ParserLease& operator=(const ParserLease&) = delete;
@@ -178,7 +188,7 @@ template <typename T>
 Result<T> ParseObject(std::string_view json) {
   constexpr std::string_view kWhat = KindName<T>();
   KPROF_RETURN_IF_ERROR(CheckSize(json, kMaxObjectJsonBytes, kWhat));
-  ParserLease parser;
+  ParserLease parser(json.size());
   KPROF_ASSIGN_OR_RETURN(Element root, parser.Parse(json, kWhat));
   if (root.type() != dom::element_type::OBJECT) {
     return InvalidArgument(std::string(kWhat) + ": not an object");
@@ -193,7 +203,7 @@ template <typename T>
 Result<ListPage<T>> ParseList(std::string_view json) {
   const std::string what = std::string(KindName<T>()) + " list";
   KPROF_RETURN_IF_ERROR(CheckSize(json, kMaxListJsonBytes, what));
-  ParserLease parser;
+  ParserLease parser(json.size());
   KPROF_ASSIGN_OR_RETURN(Element root, parser.Parse(json, what));
   if (root.type() != dom::element_type::OBJECT) return InvalidArgument(what + ": not an object");
   if (IsStatusObject(root)) return StatusFromApiObject(root, 0);
@@ -207,7 +217,7 @@ template <typename T>
 Result<WatchEvent<T>> ParseWatchEvent(std::string_view line) {
   constexpr std::string_view kWhat = "watch event";
   KPROF_RETURN_IF_ERROR(CheckSize(line, kMaxObjectJsonBytes, kWhat));
-  ParserLease parser;
+  ParserLease parser(line.size());
   KPROF_ASSIGN_OR_RETURN(Element root, parser.Parse(line, kWhat));
   if (root.type() != dom::element_type::OBJECT) {
     return InvalidArgument("watch event: not an object");
@@ -240,7 +250,7 @@ Result<WatchEvent<T>> ParseWatchEvent(std::string_view line) {
 
 Status ApiError(int http_status, std::string_view body) {
   if (body.size() <= kMaxObjectJsonBytes && !body.empty() && body.front() == '{') {
-    ParserLease parser;
+    ParserLease parser(body.size());
     Result<Element> root = parser.Parse(body, "error body");
     if (root.ok() && root->type() == dom::element_type::OBJECT) {
       return StatusFromApiObject(*root, http_status);
