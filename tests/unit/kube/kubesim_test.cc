@@ -501,5 +501,51 @@ TEST_F(KubesimAuth, SendsTheKubeconfigsTokenAndReportsA401) {
   EXPECT_THAT(r.status().message(), HasSubstr("401 Unauthorized"));
 }
 
+class KubesimTls : public Kubesim {
+ protected:
+  void SetUp() override { StartSim({"-tls-generate", dir_.File("certs")}); }
+};
+
+TEST_F(KubesimTls, VerifiesTheServerAndAuthenticatesWithTheClientCertificate) {
+  ASSERT_EQ(client_->config().server.rfind("https://", 0), 0u) << client_->config().server;
+  Result<ListPage<Namespace>> namespaces = ListAll<Namespace>(*client_, Resource::kNamespaces, {});
+  ASSERT_TRUE(namespaces.ok()) << namespaces.status().ToString();
+  EXPECT_GE(namespaces->items.size(), 4u);
+
+  // A watch stream over TLS.
+  Informer<Namespace> informer(*client_, Resource::kNamespaces, {}, {});
+  informer.Start();
+  ASSERT_TRUE(informer.WaitForSync(20s));
+  net::Transfer t = Api("POST", "/api/v1/namespaces",
+                        R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"tls-ns"}})");
+  ASSERT_TRUE(t.ok() && t.response.status == 201) << t.status.ToString() << t.response.body;
+  EXPECT_TRUE(WaitUntil([&] { return informer.Get("", "tls-ns").has_value(); }));
+  EXPECT_EQ(informer.Get("", "tls-ns")->phase, "Active");
+
+  // Without the client certificate the server does not know us.
+  RestConfig anonymous = client_->config();
+  anonymous.client_cert_pem.clear();
+  anonymous.client_key_pem.clear();
+  anonymous.client_cert_file.clear();
+  anonymous.client_key_file.clear();
+  auto client = Client::Create(anonymous, http_);
+  ASSERT_TRUE(client.ok());
+  EXPECT_THAT((*client)->GetRaw("/api/v1/namespaces", 5s).status().message(),
+              HasSubstr("401 Unauthorized"));
+
+  // Nor do we know the server without its CA.
+  RestConfig unverified = client_->config();
+  unverified.ca_pem.clear();
+  unverified.ca_file.clear();
+  client = Client::Create(unverified, http_);
+  ASSERT_TRUE(client.ok());
+  Status s = (*client)->GetRaw("/api/v1/namespaces", 5s).status();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  unverified.insecure_skip_tls_verify = true;
+  client = Client::Create(unverified, http_);
+  ASSERT_TRUE(client.ok());
+  EXPECT_TRUE((*client)->GetRaw("/api/v1/namespaces", 5s).ok());
+}
+
 }  // namespace
 }  // namespace kprof::kube
