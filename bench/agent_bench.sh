@@ -73,11 +73,13 @@ metrics=$(wait_line "$work/agent.err" 'metrics on' | sed 's#.*http://\([^/]*\)/m
 r0=$(received)
 agent_cores=$(measure "$agent")
 r1=$(received)
-status=$(curl -fsS "http://$metrics/status")
 agent_rss=$(awk '/VmHWM/{print $2}' "/proc/$agent/status")
-kill "$agent"; wait "$agent" 2>/dev/null || true
-lag=$(python3 -c 'import json,sys; d=json.loads(sys.argv[1]); l=d["lag_seconds"]; s=d["scrapes"]; print(f"{l[\"p50\"]:.4f} {l[\"p90\"]:.4f} {l[\"p99\"]:.4f} {l[\"max\"]:.4f} {s[\"finished\"]} {s[\"failed\"]} {s[\"skipped\"]}")' "$status")
+lag=$(curl -fsS "http://$metrics/status" | python3 -c '
+import json, sys
+d = json.load(sys.stdin); l = d["lag_seconds"]; s = d["scrapes"]
+print("%.4f %.4f %.4f %.4f %d %d %d" % (l["p50"], l["p90"], l["p99"], l["max"], s["finished"], s["failed"], s["skipped"]))')
 read -r p50 p90 p99 lmax finished failed skipped <<<"$lag"
+kill "$agent"; wait "$agent" 2>/dev/null || true
 
 # --- peer: goroutine-per-target Go scraper, same scrapes, no deltas
 "$build/bench-farm" -peer -base 127.3.0.1 -count "$targets" -port 6060 \

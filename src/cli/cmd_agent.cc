@@ -27,15 +27,22 @@ struct AgentCommand {
     if (server.rfind("http://", 0) != 0 && server.rfind("https://", 0) != 0) {
       return Fail(InvalidArgument("--server wants a URL like http://127.0.0.1:7070"));
     }
-    auto http = net::HttpClient::Create();
+    // Scrapes and pushes use separate clients, so a fleet's scrapes (thousands of
+    // connections, CPU captures that last seconds) never hold up delivery.
+    net::HttpClientOptions scrape_options;
+    scrape_options.max_total_connections = 8192;
+    auto http = net::HttpClient::Create(scrape_options);
     if (!http.ok()) return Fail(http.status());
     std::shared_ptr<net::HttpClient> client = std::move(http).value();
+    auto push_http = net::HttpClient::Create();
+    if (!push_http.ok()) return Fail(push_http.status());
+    std::shared_ptr<net::HttpClient> push_client = std::move(push_http).value();
     collect::HttpSinkOptions sink_options;
     sink_options.server = server;
     sink_options.token_file = server_token_file;
     sink_options.tls.ca_file = server_ca_file;
     sink_options.tls.insecure_skip_verify = server_insecure;
-    collect::HttpSink sink(sink_options, client);
+    collect::HttpSink sink(sink_options, push_client);
     metrics::Registry registry;
     auto agent = collect::Agent::Create(flags.options, &sink, &registry, client);
     if (!agent.ok()) return Fail(agent.status());
