@@ -2,7 +2,8 @@
 # Builds the fuzz targets and runs each for SECONDS seconds (default 60).
 #
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]   (from anywhere; needs clang, libclang-rt-14-dev)
-#   TARGET: decode (the pprof decoder), kube_parse (Kubernetes JSON); default: all.
+#   TARGET: decode (the pprof decoder), kube_parse (Kubernetes JSON), collect (spool
+#   entries, static targets YAML, type lists and durations); default: all.
 #
 # Seeds for decode: every *.pb.gz in $KPROF_TESTDATA_DIR, both gzipped and inflated (the
 # inflated copy lets mutations reach the protobuf parser without breaking a gzip CRC);
@@ -14,7 +15,7 @@ set -euo pipefail
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(decode kube_parse)
+[ ${#targets[@]} -eq 0 ] && targets=(decode kube_parse collect)
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KPROF_FUZZ_BUILD_DIR:-$root/build-fuzz}
 
@@ -48,12 +49,16 @@ seed_kube_parse() {
   done
 }
 
+seed_collect() {
+  cp "$root"/fuzz/corpus/collect/* "$1/"
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 for target in "${targets[@]}"; do
   case $target in
-    decode | kube_parse) ;;
-    *) echo "unknown fuzz target: $target (decode, kube_parse)" >&2; exit 2 ;;
+    decode | kube_parse | collect) ;;
+    *) echo "unknown fuzz target: $target (decode, kube_parse, collect)" >&2; exit 2 ;;
   esac
   ninja -C "$build" -j"${KPROF_FUZZ_JOBS:-1}" "kprof_${target}_fuzzer"
   corpus=$build/corpus/$target

@@ -43,6 +43,18 @@ Status WriteOutput(const std::string& path, const std::string& data, bool binary
 
 namespace {
 
+int ParseAndRun(CLI::App& app, const Action& action, int argc, char** argv) {
+  std::vector<std::string> args = NormalizeArgs(argc, argv);
+  std::reverse(args.begin(), args.end());
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (!action) return Fail(Internal("no command selected"));
+  return action();
+}
+
 // `kubectl kprof …` runs this binary as kubectl-kprof: only the pod commands.
 int PluginMain(int argc, char** argv) {
   CLI::App app{
@@ -53,15 +65,7 @@ int PluginMain(int argc, char** argv) {
   app.set_version_flag("--version", "kubectl-kprof 0.1.0");
   Action action;
   AddCaptureCommands(&app, &action, /*plugin=*/true);
-  std::vector<std::string> args = NormalizeArgs(argc, argv);
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (!action) return Fail(Internal("no command selected"));
-  return action();
+  return ParseAndRun(app, action, argc, argv);
 }
 
 }  // namespace
@@ -86,16 +90,7 @@ int Main(int argc, char** argv) {
   AddServerCommand(&app, &action);
   AddAgentCommand(&app, &action);
   AddCaptureCommands(&app, &action, /*plugin=*/false);
-
-  std::vector<std::string> args = NormalizeArgs(argc, argv);
-  std::reverse(args.begin(), args.end());
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  if (!action) return Fail(Internal("no command selected"));
-  return action();
+  return ParseAndRun(app, action, argc, argv);
 }
 
 }  // namespace kprof::cli

@@ -27,6 +27,10 @@ KubeDiscovery::KubeDiscovery(kube::Client* client, KubeDiscoveryOptions options,
     rh.on_update = [this](const kube::ReplicaSet&, const kube::ReplicaSet& rs) {
       OnReplicaSet(rs);
     };
+    rh.on_delete = [this](const kube::ReplicaSet& rs) {
+      std::lock_guard<std::mutex> lock(mu_);
+      rs_seen_.erase(rs.meta.uid);
+    };
     replicasets_.push_back(std::make_unique<kube::Informer<kube::ReplicaSet>>(
         *client_, kube::Resource::kReplicaSets, rs_list, std::move(rh)));
   }
