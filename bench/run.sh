@@ -3,6 +3,8 @@
 #   merge   kprof merge vs go tool pprof and the inflate floor (issue 2)
 #   ingest  durable uploads/s vs the decode-only rate (issue 3)
 #   query   long-range merges with and without rollups, fleet top, bytes on disk (issue 3)
+#   informer Informer<Pod> sync of 10,000 pods vs kubectl and python3-kubernetes (issue 4)
+#   agent   one agent scraping 2,000 targets every 10 s: CPU, lag, vs a Go peer (issue 4)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,3 +18,7 @@ qdata=$(mktemp -d /tmp/kprof-qbench-XXXXXX)
 trap 'rm -rf "$qdata"' EXIT
 "$root/$build/bench/kprof_query_bench" --data "$qdata" \
   --profiles-dir "$root/$build/bench-data/cpu-distinct" --runs 5 | tee "$out/query.json"
+GOCACHE="$root/$build/kubesim/gocache" bash "$root/tests/support/kubesim/build.sh" "$root/$build/kubesim" >/dev/null
+"$root/$build/bench/kprof_informer_bench" --kubesim "$root/$build/kubesim" --runs 3 \
+  --out "$out/informer.txt"
+bash "$root/bench/agent_bench.sh" "$root/$build" 2000 60 "$out/agent.txt"
