@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -24,7 +25,10 @@ using pprof::testutil::ReadTestdata;
 // snapshots of one process so deltas have something to subtract.
 class FakeTargets {
  public:
-  FakeTargets() {
+  // With `cert`/`key`: HTTPS; with `token`: every request needs "Authorization: Bearer
+  // TOKEN" (as behind kube-rbac-proxy), else 401.
+  explicit FakeTargets(std::string cert = "", std::string key = "", std::string token = "")
+      : token_(std::move(token)) {
     heap_ = ReadTestdata("heap-a.pb.gz");
     allocs_ = {ReadTestdata("allocs-a.pb.gz"), ReadTestdata("allocs-a2.pb.gz")};
     cpu_ = ReadTestdata("cpu-a.pb.gz");
@@ -38,6 +42,8 @@ class FakeTargets {
     o.address = "127.0.0.1";
     o.port = 0;
     o.worker_threads = 48;
+    o.tls_cert_file = cert;
+    o.tls_key_file = key;
     server_ = std::move(net::HttpServer::Start(o, router)).value();
   }
   ~FakeTargets() { server_->Stop(); }
@@ -57,6 +63,11 @@ class FakeTargets {
     return r;
   }
   net::Response Serve(net::Request& r) {
+    if (!token_.empty() && r.Header("authorization") != "Bearer " + token_) {
+      std::lock_guard<std::mutex> l(mu_);
+      ++counts_["unauthorized"];
+      return net::JsonError(401, "Unauthorized");
+    }
     std::string type = r.params["type"];
     int n;
     {
@@ -80,6 +91,7 @@ class FakeTargets {
     return Serve(r);
   }
 
+  std::string token_;
   std::string heap_, cpu_, goroutine_;
   std::vector<std::string> allocs_;
   std::unique_ptr<net::HttpServer> server_;
@@ -270,6 +282,51 @@ TEST_F(CollectorTest, RemovedTargetsStopBeingScraped) {
   WaitFor([&] { return std::chrono::steady_clock::now() >= until; }, 3s);
   EXPECT_LE(targets.Count("goroutine"), after + 1);
   c.Stop();
+}
+
+TEST_F(CollectorTest, TargetsBehindTlsAndABearerToken) {
+  std::string cert = dir_ + "-cert.pem", key = dir_ + "-key.pem", token_file = dir_ + "-token";
+  std::string gen =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout '" +
+      key + "' -out '" + cert + "' 2>/dev/null";
+  ASSERT_EQ(std::system(gen.c_str()), 0);
+  std::ofstream(token_file) << "s3cret-token\n";
+  FakeTargets targets(cert, key, "s3cret-token");
+  CollectorOptions o;
+  o.target_tls.ca_file = cert;
+  o.target_token_file = token_file;
+  Collector c(o, http_, nullptr, spool_.get(), &registry_);
+  c.Start();
+  Target t = MakeTarget("tls", targets.port(), {ProfileKind::kGoroutine}, 1000ms);
+  t.scheme = "https";
+  c.Upsert(t);
+  ASSERT_TRUE(WaitFor([&] { return c.stats().spooled >= 2; })) << registry_.Render();
+  EXPECT_EQ(targets.Count("unauthorized"), 0);
+  c.Stop();
+
+  // Without the token the target refuses (and that is counted); without the CA, TLS fails.
+  metrics::Registry r2;
+  CollectorOptions no_token;
+  no_token.target_tls.ca_file = cert;
+  Collector c2(no_token, http_, nullptr, spool_.get(), &r2);
+  c2.Start();
+  c2.Upsert(t);
+  ASSERT_TRUE(WaitFor([&] { return targets.Count("unauthorized") >= 1; }));
+  c2.Stop();
+  EXPECT_NE(r2.Render().find("reason=\"http_4xx\""), std::string::npos);
+  metrics::Registry r3;
+  CollectorOptions no_ca;
+  no_ca.target_token_file = token_file;
+  Collector c3(no_ca, http_, nullptr, spool_.get(), &r3);
+  c3.Start();
+  c3.Upsert(t);
+  ASSERT_TRUE(WaitFor([&] { return r3.Render().find("reason=\"tls\"") != std::string::npos; }))
+      << r3.Render();
+  c3.Stop();
+  std::filesystem::remove(cert);
+  std::filesystem::remove(key);
+  std::filesystem::remove(token_file);
 }
 
 }  // namespace
