@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "net/server.h"
 #include "unit/net/net_test_util.h"
@@ -372,6 +375,34 @@ TEST(HttpClient, DestroyingTheClientEndsEveryTransferOnce) {
   EXPECT_EQ(other.load(), 0);
 }
 
+TEST(HttpClient, DestroyingTheClientEndsTransfersWaitingForAConnection) {
+  // Over the total connection limit, transfers wait inside curl without a socket. The
+  // destructor must end those too, once each, and callers blocked in Do() must get
+  // kCancelled instead of waiting forever (the agent's exit on SIGTERM).
+  ScriptedServer hanging(Hang);
+  std::atomic<int> cancelled{0}, other{0};
+  auto count = [&](const Transfer& t) {
+    (t.failure == FailureKind::kCancelled ? cancelled : other)++;
+  };
+  std::vector<std::thread> callers;
+  auto started = std::chrono::steady_clock::now();
+  {
+    HttpClientOptions options;
+    options.max_total_connections = 2;
+    auto client = NewClient(options);
+    for (int i = 0; i < 6; ++i) client->Start(Get(hanging.Url("/")), count);
+    for (int i = 0; i < 2; ++i) {
+      callers.emplace_back([&, raw = client.get()] { count(raw->Do(Get(hanging.Url("/")))); });
+    }
+    EXPECT_TRUE(WaitFor([&] { return client->active() == 8u; }));
+    EXPECT_TRUE(WaitFor([&] { return hanging.connections_accepted() == 2; }));
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(cancelled.load(), 8);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+}
+
 TEST(HttpClient, PerHostConnectionLimitQueuesTransfers) {
   std::atomic<int> waiting{0}, most_waiting{0};
   ScriptedServer slow([&](ScriptedConnection& c) {
@@ -419,6 +450,84 @@ TEST(HttpClient, FiveHundredConcurrentTransfersComplete) {
   EXPECT_LT(elapsed, 15s);
   EXPECT_GT(slow.max_concurrent(), kTransfers / 2);
   EXPECT_EQ(client->active(), 0u);
+}
+
+TEST(HttpClient, TransfersBeyondTheTotalConnectionLimitAllComplete) {
+  // The agent's load in miniature: more hosts than connections allowed (in use and idle
+  // together), a long and two short scrapes of each per round, and every result posted to
+  // one sink by other threads with Do(). Transfers over the limit wait inside curl for a
+  // connection; none may be stranded, and Starts from several threads must all be taken.
+  // Ports stand for hosts: curl keeps connections per host and port.
+  constexpr int kHosts = 64, kRounds = 3, kPushers = 4;
+  auto serve = [](ScriptedConnection& c) {
+    if (c.request().find(" /long ") != std::string::npos) c.Sleep(500ms);
+    c.Send(PlainResponse(200, "ok"));
+  };
+  std::vector<std::unique_ptr<ScriptedServer>> hosts;
+  for (int i = 0; i < kHosts; ++i) {
+    hosts.push_back(std::make_unique<ScriptedServer>(serve, /*accept_connections=*/true,
+                                                     /*keep_alive=*/true));
+  }
+  ScriptedServer sink(serve, /*accept_connections=*/true, /*keep_alive=*/true);
+  HttpClientOptions options;
+  options.max_total_connections = 16;
+  auto client = NewClient(options);
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int results_waiting = 0;  // guarded by mu
+  bool stopping = false;    // guarded by mu
+  std::atomic<int> scraped{0}, posted{0}, failed{0};
+  std::vector<std::thread> pushers;
+  for (int i = 0; i < kPushers; ++i) {
+    pushers.emplace_back([&] {
+      for (;;) {
+        {
+          std::unique_lock lock(mu);
+          cv.wait(lock, [&] { return stopping || results_waiting > 0; });
+          if (stopping) return;
+          --results_waiting;
+        }
+        ClientRequest push = Get(sink.Url("/push"));
+        push.method = "POST";
+        push.body = "profile";
+        Transfer t = client->Do(push);
+        (t.ok() ? posted : failed)++;
+      }
+    });
+  }
+  int started = 0;
+  for (int round = 0; round < kRounds; ++round) {
+    for (auto& host : hosts) {
+      for (const char* path : {"/long", "/short", "/short"}) {
+        ++started;
+        client->Start(Get(host->Url(path)), [&](Transfer t) {
+          (t.ok() ? scraped : failed)++;
+          {
+            std::lock_guard lock(mu);
+            ++results_waiting;
+          }
+          cv.notify_one();
+        });
+      }
+    }
+    bool finished = WaitFor([&] { return scraped + failed == started && posted == started; }, 30s);
+    EXPECT_TRUE(finished) << "round " << round << ": " << scraped.load() << " of " << started
+                          << " scrapes and " << posted.load() << " pushes ended, "
+                          << client->active() << " transfers still active";
+    if (!finished) break;
+  }
+  EXPECT_EQ(scraped.load(), started);
+  EXPECT_EQ(failed.load(), 0);
+  {
+    std::lock_guard lock(mu);
+    stopping = true;
+  }
+  cv.notify_all();
+  // Destroying the client ends what is still waiting (after a failure above), so the
+  // pushers' Do() calls return and the threads can be joined.
+  client.reset();
+  for (auto& t : pushers) t.join();
 }
 
 TEST(HttpClient, FailureKindNames) {

@@ -66,8 +66,8 @@ bool ScriptedConnection::Sleep(std::chrono::milliseconds duration) {
   return !stopping_->load();
 }
 
-ScriptedServer::ScriptedServer(Handler handler, bool accept_connections)
-    : handler_(std::move(handler)) {
+ScriptedServer::ScriptedServer(Handler handler, bool accept_connections, bool keep_alive)
+    : handler_(std::move(handler)), keep_alive_(keep_alive) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -112,11 +112,12 @@ void ScriptedServer::AcceptLoop() {
     std::lock_guard lock(mu_);
     connections_.emplace_back([this, fd] {
       std::string pending;
-      std::string request = ReadOneRequest(fd, &pending, &stopping_);
-      if (!request.empty()) {
+      do {
+        std::string request = ReadOneRequest(fd, &pending, &stopping_);
+        if (request.empty()) break;
         ScriptedConnection connection(fd, std::move(request), &stopping_);
         handler_(connection);
-      }
+      } while (keep_alive_);
       --open_;
       close(fd);
     });

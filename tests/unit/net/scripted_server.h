@@ -37,14 +37,15 @@ class ScriptedConnection {
 
 // Listens on 127.0.0.1 and an ephemeral port; every connection gets its own thread,
 // which reads one request and runs the handler. The connection is closed when the
-// handler returns. The destructor wakes sleeping handlers and joins every thread.
+// handler returns (with `keep_alive`, when the peer closes it: the handler runs again for
+// each further request). The destructor wakes sleeping handlers and joins every thread.
 class ScriptedServer {
  public:
   using Handler = std::function<void(ScriptedConnection&)>;
 
   // `accept_connections` false: listen with a backlog of zero and never accept, so once
   // the queue is full new connections hang in SYN-SENT (for connect timeouts).
-  explicit ScriptedServer(Handler handler, bool accept_connections = true);
+  explicit ScriptedServer(Handler handler, bool accept_connections = true, bool keep_alive = false);
   ~ScriptedServer();
   ScriptedServer(const ScriptedServer&) = delete;
   ScriptedServer& operator=(const ScriptedServer&) = delete;
@@ -59,6 +60,7 @@ class ScriptedServer {
   void AcceptLoop();
 
   Handler handler_;
+  bool keep_alive_;
   int listen_fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
