@@ -140,46 +140,57 @@ Status Spool::Put(const Envelope& envelope) {
     return ResourceExhausted("spool: a " + std::to_string(data.size()) +
                              "-byte profile is larger than the whole spool");
   }
+  // The file is written outside the lock (pushers and other writers go on meanwhile);
+  // the sequence number taken first keeps the order.
+  uint64_t seq;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seq = next_seq_++;
+  }
+  KPROF_RETURN_IF_ERROR(WriteFileAtomic(PathOf(seq), data));
   std::lock_guard<std::mutex> lock(mu_);
   while (!items_.empty() &&
          (bytes_ + data.size() > options_.max_bytes || items_.size() + 1 > options_.max_files)) {
     DropOldestLocked();
   }
-  uint64_t seq = next_seq_++;
-  KPROF_RETURN_IF_ERROR(WriteFileAtomic(PathOf(seq), data));
-  items_.push_back({seq, data.size(), false});
+  auto at = std::upper_bound(items_.begin(), items_.end(), seq,
+                             [](uint64_t s, const Item& i) { return s < i.seq; });
+  items_.insert(at, Item{seq, data.size(), false});
   bytes_ += data.size();
   cv_.notify_one();
   return Status::Ok();
 }
 
 std::optional<Spool::Entry> Spool::Next(std::chrono::milliseconds wait) {
-  std::unique_lock<std::mutex> lock(mu_);
   auto deadline = std::chrono::steady_clock::now() + wait;
   while (true) {
-    if (interrupted_) return std::nullopt;
-    auto it = std::find_if(items_.begin(), items_.end(), [](const Item& i) { return !i.leased; });
-    if (it != items_.end()) {
-      uint64_t seq = it->seq;
-      auto data = ReadFile(PathOf(seq));
-      Result<Envelope> envelope =
-          data.ok() ? DecodeEnvelope(*data) : Result<Envelope>(data.status());
-      if (!envelope.ok()) {
-        std::error_code ec;
-        fs::remove(PathOf(seq), ec);
-        bytes_ -= it->bytes;
-        items_.erase(it);
-        ++corrupt_;
-        continue;
-      }
-      it->leased = true;
-      return Entry{seq, std::move(envelope).value()};
-    }
-    if (cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
-      // One more look before giving up.
-      if (std::none_of(items_.begin(), items_.end(), [](const Item& i) { return !i.leased; })) {
+    uint64_t seq;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      auto free = [&] {
+        return std::find_if(items_.begin(), items_.end(), [](const Item& i) { return !i.leased; });
+      };
+      if (!cv_.wait_until(lock, deadline, [&] { return interrupted_ || free() != items_.end(); })) {
         return std::nullopt;
       }
+      if (interrupted_) return std::nullopt;
+      auto it = free();
+      it->leased = true;
+      seq = it->seq;
+    }
+    // Read outside the lock; the entry is leased, so nobody else hands it out.
+    auto data = ReadFile(PathOf(seq));
+    Result<Envelope> envelope = data.ok() ? DecodeEnvelope(*data) : Result<Envelope>(data.status());
+    if (envelope.ok()) return Entry{seq, std::move(envelope).value()};
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = std::lower_bound(items_.begin(), items_.end(), seq,
+                               [](const Item& i, uint64_t s) { return i.seq < s; });
+    if (it != items_.end() && it->seq == seq) {
+      std::error_code ec;
+      fs::remove(PathOf(seq), ec);
+      bytes_ -= it->bytes;
+      items_.erase(it);
+      ++corrupt_;
     }
   }
 }

@@ -240,12 +240,22 @@ TEST_F(AgentTest, DirectAndProxyScrapesBothWork) {
 TEST_F(AgentTest, TargetKilledMidScrapeIsCountedAndScrapingResumes) {
   StartServer();
   CreateShop("cpu,goroutine");
-  StartAgent({"--cpu-seconds", "3", "--interval", "4s"});
+  StartAgent({"--cpu-seconds", "5", "--interval", "6s"});
   std::set<std::string> pods = RunningPods();
   ASSERT_FALSE(pods.empty());
   std::string pod = *pods.begin();
   ASSERT_TRUE(WaitFor([&] { return StoredByPod("goroutine").count(pod) > 0; }, 20s))
       << agent_.log();
+  // Kill while CPU captures run: goroutine scrapes take milliseconds, CPU ones 5 s, so
+  // scrapes in flight are CPU captures.
+  auto in_flight = [&] {
+    std::istringstream lines(AgentMetrics());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("kprof_agent_scrapes_in_flight ", 0) == 0) return std::stod(line.substr(30));
+    }
+    return 0.0;
+  };
+  ASSERT_TRUE(WaitFor([&] { return in_flight() >= 2; }, 20s)) << AgentMetrics();
   CommandResult k = RunCommand("curl -fsS -X POST " +
                                ShellQuote(sim_url_ + "/sim/pods/default/" + pod + "/kill"));
   ASSERT_EQ(k.exit_code, 0) << k.err;
