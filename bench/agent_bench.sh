@@ -51,17 +51,17 @@ for i in range(int(sys.argv[1])):
 PY
 } >"$work/targets.yaml"
 
-measure() {  # measure PID → "cores" over $seconds after a 15 s warm-up
-  local pid=$1
-  sleep 15
-  local t0 c0 t1 c1
-  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid")
-  sleep "$seconds"
-  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid")
-  python3 -c "print(f'{($c1 - $c0) / $hz / ($t1 - $t0):.3f}')"
-}
-
 received() { curl -fsS "http://$sink/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin)["received"])'; }
+
+measure() {  # measure PID → "CORES PROFILES_PER_SECOND" over $seconds after a 25 s warm-up
+  local pid=$1
+  sleep 25  # past the first cycle, whose cumulative scrapes are baselines
+  local t0 c0 r0 t1 c1 r1
+  t0=$(date +%s.%N); c0=$(cpu_ticks "$pid"); r0=$(received)
+  sleep "$seconds"
+  t1=$(date +%s.%N); c1=$(cpu_ticks "$pid"); r1=$(received)
+  python3 -c "d = $t1 - $t0; print(f'{($c1 - $c0) / $hz / d:.3f} {($r1 - $r0) / d:.1f}')"
+}
 
 # --- kprof agent
 "$kprof" agent --no-kubernetes --targets-file "$work/targets.yaml" --server "http://$sink" \
@@ -70,9 +70,7 @@ received() { curl -fsS "http://$sink/stats" | python3 -c 'import json,sys; print
 agent=$!
 pids+=($agent)
 metrics=$(wait_line "$work/agent.err" 'metrics on' | sed 's#.*http://\([^/]*\)/metrics.*#\1#')
-r0=$(received)
-agent_cores=$(measure "$agent")
-r1=$(received)
+read -r agent_cores agent_rate <<<"$(measure "$agent")"
 agent_rss=$(awk '/VmHWM/{print $2}' "/proc/$agent/status")
 lag=$(curl -fsS "http://$metrics/status" | python3 -c '
 import json, sys
@@ -87,19 +85,14 @@ kill "$agent"; wait "$agent" 2>/dev/null || true
   >"$work/peer.out" 2>"$work/peer.err" &
 peer=$!
 pids+=($peer)
-q0=$(received)
-peer_cores=$(measure "$peer")
-q1=$(received)
+read -r peer_cores peer_rate <<<"$(measure "$peer")"
 peer_rss=$(awk '/VmHWM/{print $2}' "/proc/$peer/status")
 
-window=$((seconds + 15))
 {
   echo "agent benchmark: $targets targets, cpu(5s)+heap+allocs every 10s, ${seconds}s window"
   printf '%-28s %10s %12s %14s\n' "collector" "CPU cores" "peak RSS MiB" "profiles/s in"
-  printf '%-28s %10s %12d %14.1f\n' "kprof agent" "$agent_cores" $((agent_rss / 1024)) \
-    "$(python3 -c "print(($r1 - $r0) / $window)")"
-  printf '%-28s %10s %12d %14.1f\n' "Go goroutine-per-target" "$peer_cores" $((peer_rss / 1024)) \
-    "$(python3 -c "print(($q1 - $q0) / $window)")"
+  printf '%-28s %10s %12d %14s\n' "kprof agent" "$agent_cores" $((agent_rss / 1024)) "$agent_rate"
+  printf '%-28s %10s %12d %14s\n' "Go goroutine-per-target" "$peer_cores" $((peer_rss / 1024)) "$peer_rate"
   echo "agent scrape lag (s): p50 $p50  p90 $p90  p99 $p99  max $lmax"
   echo "agent scrapes: finished $finished, failed $failed, skipped $skipped"
   echo "CPU ratio agent/peer: $(python3 -c "print(f'{$agent_cores / max($peer_cores, 1e-9):.2f}')")"
