@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/observe.h"
+#include "base/strings.h"
 #include "net/http.h"
 #include "pprof/encode.h"
 #include "pprof/merge.h"
@@ -59,11 +60,7 @@ Response NothingFound() { return Error(404, "nothing found"); }
 Response Internal() { return Error(500, "internal server error"); }
 
 // created_at: RFC 3339 in UTC, whole seconds.
-std::string CreatedAt(int64_t nanos) {
-  int64_t seconds = nanos / 1000000000;
-  if (nanos < 0 && nanos % 1000000000 != 0) --seconds;
-  return store::FormatRfc3339(seconds * 1000000000);
-}
+std::string CreatedAt(int64_t nanos) { return store::FormatProfefeTime(nanos) + "Z"; }
 
 nlohmann::ordered_json MetaJson(const store::ProfileMeta& m) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
@@ -84,12 +81,6 @@ Result<std::string> QueryUnescape(std::string_view s) {
   return net::PercentDecode(s, /*plus_is_space=*/true);
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 // profefe's label syntax: k=v,k2=v2; each key and value trimmed and unescaped once
 // more; chunks with an empty key skipped (kube-profefe sends a leading comma).
 Result<std::vector<store::Label>> ParseLabelsParam(std::string_view raw) {
@@ -100,8 +91,8 @@ Result<std::vector<store::Label>> ParseLabelsParam(std::string_view raw) {
     std::string_view chunk =
         raw.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     size_t eq = chunk.find('=');
-    std::string_view key = Trim(chunk.substr(0, eq));
-    std::string_view value = eq == std::string_view::npos ? "" : Trim(chunk.substr(eq + 1));
+    std::string_view key = TrimSpace(chunk.substr(0, eq));
+    std::string_view value = eq == std::string_view::npos ? "" : TrimSpace(chunk.substr(eq + 1));
     auto k = QueryUnescape(key);
     auto v = QueryUnescape(value);
     if (!k.ok() || !v.ok()) {
@@ -169,7 +160,7 @@ Result<FindParams> ParseFind(const Request& req) {
     }
     p.limit = n > 0 ? static_cast<size_t>(n) : 0;
   }
-  std::string type(Trim(req.Query("type").value_or("")));
+  std::string type(TrimSpace(req.Query("type").value_or("")));
   if (!IsKnownProfileType(type)) return InvalidArgument("unknown profile type unknown");
   p.type = type;
   p.query.type = type;
@@ -210,7 +201,7 @@ class ProfefeApi {
     auto service = req.Query("service");
     if (!service || service->empty()) return BadRequest("missing \"service\"");
     in.service = std::string(*service);
-    in.type = std::string(Trim(req.Query("type").value_or("")));
+    in.type = std::string(TrimSpace(req.Query("type").value_or("")));
     if (!IsKnownProfileType(in.type)) return BadRequest("unknown profile type unknown");
     if (auto raw = req.Query("labels")) {
       auto labels = ParseLabelsParam(*raw);

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "base/hash.h"
+#include "base/token_file.h"
 #include "pprof/decode.h"
 #include "pprof/encode.h"
 #include "pprof/merge.h"
@@ -83,33 +84,6 @@ class LagWindow {
   uint64_t count_ = 0;
 };
 
-// A bearer token file, re-read at most every 30 s (service-account tokens rotate).
-class TokenFile {
- public:
-  explicit TokenFile(std::string path) : path_(std::move(path)) {}
-  std::string Get() {
-    if (path_.empty()) return {};
-    std::lock_guard<std::mutex> lock(mu_);
-    auto now = Clock::now();
-    if (now >= next_read_) {
-      std::ifstream in(path_);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string t = ss.str();
-      while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
-      if (in) token_ = t;
-      next_read_ = now + std::chrono::seconds(30);
-    }
-    return token_;
-  }
-
- private:
-  std::string path_;
-  std::mutex mu_;
-  std::string token_;
-  Clock::time_point next_read_{};
-};
-
 }  // namespace
 
 class Collector::Impl {
@@ -121,7 +95,6 @@ class Collector::Impl {
         kube_(kube),
         spool_(spool),
         registry_(registry),
-        token_(options_.target_token_file),
         rng_(std::random_device{}()) {
     lag_hist_ = registry_->GetHistogram(
         "kprof_agent_scrape_lag_seconds", "How late scrapes started against their scheduled time.",
@@ -135,8 +108,19 @@ class Collector::Impl {
     resets_ = registry_->GetCounter(
         "kprof_agent_delta_resets_total",
         "Cumulative profiles whose process restarted since the previous scrape.");
+    if (!options_.target_token_file.empty()) {
+      token_ = std::make_unique<TokenFile>(options_.target_token_file, std::chrono::seconds(5));
+    }
     targets_gauge_ = registry_->GetGauge("kprof_agent_targets", "Scrape targets known now.");
     inflight_gauge_ = registry_->GetGauge("kprof_agent_scrapes_in_flight", "Scrapes running now.");
+    // Looked up once: every finished scrape counts in them.
+    for (ProfileKind kind : kAllKinds) {
+      const std::map<std::string, std::string> labels = {{"type", std::string(KindName(kind))}};
+      scrapes_by_kind_[static_cast<size_t>(kind)] = registry_->GetCounter(
+          "kprof_agent_scrapes_total", "Finished scrapes by profile type.", labels);
+      duration_by_kind_[static_cast<size_t>(kind)] = registry_->GetHistogram(
+          "kprof_agent_scrape_duration_seconds", "Scrape durations.", labels);
+    }
   }
 
   ~Impl() { Stop(); }
@@ -369,8 +353,11 @@ class Collector::Impl {
     std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
     r.url = t.scheme + "://" + host + ":" + std::to_string(t.port) + path;
     r.tls = options_.target_tls;
-    if (std::string token = token_.Get(); !token.empty()) {
-      r.headers.emplace_back("Authorization", "Bearer " + token);
+    if (token_) {
+      // Without a readable token the target answers 401, which is counted as such.
+      if (auto token = token_->Get(); token.ok()) {
+        r.headers.emplace_back("Authorization", "Bearer " + *token);
+      }
     }
     return r;
   }
@@ -487,7 +474,7 @@ class Collector::Impl {
   kube::Client* kube_;
   Spool* spool_;
   metrics::Registry* registry_;
-  TokenFile token_;
+  std::unique_ptr<TokenFile> token_;  // null without --target-token-file
   std::mt19937_64 rng_;
 
   metrics::Histogram* lag_hist_;
@@ -496,6 +483,8 @@ class Collector::Impl {
   metrics::Counter* resets_;
   metrics::Gauge* targets_gauge_;
   metrics::Gauge* inflight_gauge_;
+  std::array<metrics::Counter*, kAllKinds.size()> scrapes_by_kind_{};
+  std::array<metrics::Histogram*, kAllKinds.size()> duration_by_kind_{};
   LagWindow lags_;
   std::atomic<uint64_t> scrapes_{0}, failures_{0}, spooled_{0};
 

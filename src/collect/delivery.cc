@@ -1,33 +1,15 @@
 #include "collect/delivery.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "base/strings.h"
 #include "store/timeparse.h"
 
 namespace kprof::collect {
 
-namespace {
-
-std::string QueryEscape(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 HttpSink::HttpSink(HttpSinkOptions options, std::shared_ptr<net::HttpClient> http)
     : options_(std::move(options)), http_(std::move(http)) {
+  if (!options_.token_file.empty()) {
+    token_ = std::make_unique<TokenFile>(options_.token_file, std::chrono::seconds(5));
+  }
   while (!options_.server.empty() && options_.server.back() == '/') options_.server.pop_back();
 }
 
@@ -43,20 +25,10 @@ Status HttpSink::Deliver(const Envelope& e) {
   r.tls = options_.tls;
   r.max_response_bytes = 1 << 20;
   r.headers.emplace_back("Content-Type", "application/octet-stream");
-  if (!options_.token_file.empty()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto now = std::chrono::steady_clock::now();
-    if (now >= token_read_) {
-      std::ifstream in(options_.token_file);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      std::string t = ss.str();
-      while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.pop_back();
-      if (!in) return Unavailable("cannot read the server token file " + options_.token_file);
-      token_ = t;
-      token_read_ = now + std::chrono::seconds(30);
-    }
-    r.headers.emplace_back("Authorization", "Bearer " + token_);
+  if (token_) {
+    auto token = token_->Get();
+    if (!token.ok()) return Unavailable("the server token: " + token.status().message());
+    r.headers.emplace_back("Authorization", "Bearer " + *token);
   }
   net::Transfer t = http_->Do(std::move(r));
   if (!t.ok()) return Unavailable("push to " + options_.server + ": " + t.status.message());

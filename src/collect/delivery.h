@@ -20,6 +20,7 @@
 
 #include "base/metrics.h"
 #include "base/status.h"
+#include "base/token_file.h"
 #include "collect/spool.h"
 #include "net/http_client.h"
 
@@ -47,9 +48,7 @@ class HttpSink : public Sink {
  private:
   HttpSinkOptions options_;
   std::shared_ptr<net::HttpClient> http_;
-  std::mutex mu_;
-  std::string token_;
-  std::chrono::steady_clock::time_point token_read_{};
+  std::unique_ptr<TokenFile> token_;  // null without a token file
 };
 
 struct PusherOptions {

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/strings.h"
 #include "store/timeparse.h"
 
 namespace kprof::collect {
@@ -17,12 +18,6 @@ namespace {
 constexpr std::array<std::string_view, 7> kKindNames = {
     "cpu", "heap", "allocs", "goroutine", "block", "mutex", "threadcreate"};
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 const std::string* Annotation(const kube::Pod& pod, std::string_view kprof_key,
                               std::string_view profefe_key = {}) {
   if (const std::string* v = kube::FindPair(pod.meta.annotations, kprof_key)) return v;
@@ -31,7 +26,7 @@ const std::string* Annotation(const kube::Pod& pod, std::string_view kprof_key,
 }
 
 Result<int> ParsePort(std::string_view text) {
-  text = Trim(text);
+  text = TrimSpace(text);
   int port = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
   if (ec != std::errc() || end != text.data() + text.size() || port < 1 || port > 65535) {
@@ -65,7 +60,7 @@ void FillIntervals(Target* t, const ScrapeDefaults& defaults,
 std::string_view KindName(ProfileKind kind) { return kKindNames[static_cast<size_t>(kind)]; }
 
 std::optional<ProfileKind> ParseKind(std::string_view name) {
-  name = Trim(name);
+  name = TrimSpace(name);
   for (size_t i = 0; i < kKindNames.size(); ++i) {
     if (kKindNames[i] == name) return static_cast<ProfileKind>(i);
   }
@@ -79,11 +74,11 @@ bool IsCumulative(ProfileKind kind) {
 }
 
 Result<std::vector<ProfileKind>> ParseKinds(std::string_view list) {
-  if (Trim(list) == "all") return std::vector<ProfileKind>(kAllKinds.begin(), kAllKinds.end());
+  if (TrimSpace(list) == "all") return std::vector<ProfileKind>(kAllKinds.begin(), kAllKinds.end());
   std::vector<ProfileKind> kinds;
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view item = Trim(list.substr(0, comma));
+    std::string_view item = TrimSpace(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     if (item.empty()) continue;
     auto kind = ParseKind(item);
@@ -104,7 +99,7 @@ std::string KindPath(ProfileKind kind, std::chrono::seconds cpu_seconds) {
 }
 
 Result<std::chrono::milliseconds> ParseDurationFlag(std::string_view text) {
-  text = Trim(text);
+  text = TrimSpace(text);
   // Bare integers are seconds, as in kube-profefe's flags.
   if (!text.empty() &&
       std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(c); })) {
@@ -128,10 +123,82 @@ std::string Target::ProfilePath(ProfileKind kind) const {
   return p + KindPath(kind, cpu_seconds);
 }
 
+Result<PodPort> ChoosePodPort(const kube::Pod& pod, int port) {
+  const std::string where = pod.meta.namespace_ + "/" + pod.meta.name;
+  if (port == 0) {
+    if (const std::string* p = Annotation(pod, "kprof.io/port", "profefe.com/port")) {
+      auto parsed = ParsePort(*p);
+      if (!parsed.ok()) {
+        return InvalidArgument("pod " + where +
+                               ": annotation kprof.io/port: " + parsed.status().message());
+      }
+      port = *parsed;
+    }
+  }
+  PodPort out;
+  for (const kube::Container& c : pod.containers) {
+    for (const kube::ContainerPort& cp : c.ports) {
+      if (port == 0 || cp.container_port == port) {
+        if (port == 0) port = cp.container_port;
+        out.container = &c;
+        break;
+      }
+    }
+    if (out.container) break;
+  }
+  if (port == 0) {
+    return InvalidArgument("pod " + where +
+                           " declares no container port: name the pprof port with the "
+                           "annotation kprof.io/port (captures: --port)");
+  }
+  if (!out.container && !pod.containers.empty()) out.container = &pod.containers.front();
+  out.port = port;
+  return out;
+}
+
+PodIdentity IdentifyPod(const kube::Pod& pod, const OwnerInfo& owner,
+                        const kube::Container* container) {
+  PodIdentity id;
+  if (const std::string* s = Annotation(pod, "kprof.io/service", "profefe.com/service");
+      s && !TrimSpace(*s).empty()) {
+    id.service = std::string(TrimSpace(*s));
+  } else {
+    id.service = DefaultService(pod, owner);
+  }
+  store::Labels& l = id.labels;
+  l.Set("namespace", pod.meta.namespace_);
+  l.Set("pod", pod.meta.name);
+  if (!pod.node_name.empty()) l.Set("node", pod.node_name);
+  int restarts = 0;
+  std::string container_id;
+  if (container) {
+    l.Set("container", container->name);
+    if (!container->image.empty()) l.Set("image", container->image);
+    for (const kube::ContainerStatus& cs : pod.container_statuses) {
+      if (cs.name == container->name) {
+        restarts = cs.restart_count;
+        container_id = cs.container_id;
+      }
+    }
+  }
+  if (!owner.deployment.empty()) l.Set("deployment", owner.deployment);
+  if (!owner.replicaset.empty()) l.Set("replicaset", owner.replicaset);
+  if (!owner.revision.empty()) l.Set("revision", owner.revision);
+  if (const std::string* h = kube::FindPair(pod.meta.labels, "pod-template-hash")) {
+    l.Set("pod_template_hash", *h);
+  }
+  if (const std::string* v = kube::FindPair(pod.meta.labels, "app.kubernetes.io/version")) {
+    l.Set("version", *v);
+  }
+  id.instance = pod.meta.uid + "/" + (container ? container->name : "") + "/" +
+                std::to_string(restarts) + "/" + container_id;
+  return id;
+}
+
 Result<std::optional<Target>> TargetFromPod(const kube::Pod& pod, const OwnerInfo& owner,
                                             const PodDiscoveryOptions& options) {
   const std::string* enable = Annotation(pod, "kprof.io/scrape", "profefe.com/enable");
-  if (enable == nullptr || Trim(*enable) != "true") return std::optional<Target>();
+  if (enable == nullptr || TrimSpace(*enable) != "true") return std::optional<Target>();
   if (pod.meta.deletion_time != 0 || pod.phase != "Running" || pod.pod_ip.empty()) {
     return std::optional<Target>();
   }
@@ -143,30 +210,8 @@ Result<std::optional<Target>> TargetFromPod(const kube::Pod& pod, const OwnerInf
 
   Target t;
   t.via = options.via;
-  // Port: the annotation, else the first declared container port.
-  int port = 0;
-  if (const std::string* p = Annotation(pod, "kprof.io/port", "profefe.com/port")) {
-    auto parsed = ParsePort(*p);
-    if (!parsed.ok()) return bad("kprof.io/port", parsed.status());
-    port = *parsed;
-  }
-  const kube::Container* container = nullptr;
-  for (const kube::Container& c : pod.containers) {
-    for (const kube::ContainerPort& cp : c.ports) {
-      if (port == 0 || cp.container_port == port) {
-        if (port == 0) port = cp.container_port;
-        container = &c;
-        break;
-      }
-    }
-    if (container) break;
-  }
-  if (port == 0) {
-    return InvalidArgument("pod " + where +
-                           " opts in to profiling but declares no container port; add the "
-                           "annotation kprof.io/port");
-  }
-  if (!container && !pod.containers.empty()) container = &pod.containers.front();
+  KPROF_ASSIGN_OR_RETURN(PodPort chosen, ChoosePodPort(pod, 0));
+  const int port = chosen.port;
 
   if (const std::string* s = Annotation(pod, "kprof.io/scheme")) {
     if (*s != "http" && *s != "https") {
@@ -207,45 +252,15 @@ Result<std::optional<Target>> TargetFromPod(const kube::Pod& pod, const OwnerInf
           std::max<std::chrono::seconds>(std::chrono::seconds(1), limit - std::chrono::seconds(1));
   }
 
-  if (const std::string* s = Annotation(pod, "kprof.io/service", "profefe.com/service");
-      s && !Trim(*s).empty()) {
-    t.service = std::string(Trim(*s));
-  } else {
-    t.service = DefaultService(pod, owner);
-  }
+  PodIdentity id = IdentifyPod(pod, owner, chosen.container);
+  t.service = std::move(id.service);
+  t.labels = std::move(id.labels);
+  t.instance = std::move(id.instance);
   t.host = pod.pod_ip;
   t.port = port;
   t.pod_namespace = pod.meta.namespace_;
   t.pod_name = pod.meta.name;
   t.key = "pod/" + where + ":" + std::to_string(port);
-
-  store::Labels& l = t.labels;
-  l.Set("namespace", pod.meta.namespace_);
-  l.Set("pod", pod.meta.name);
-  if (!pod.node_name.empty()) l.Set("node", pod.node_name);
-  int restarts = 0;
-  std::string container_id;
-  if (container) {
-    l.Set("container", container->name);
-    if (!container->image.empty()) l.Set("image", container->image);
-    for (const kube::ContainerStatus& cs : pod.container_statuses) {
-      if (cs.name == container->name) {
-        restarts = cs.restart_count;
-        container_id = cs.container_id;
-      }
-    }
-  }
-  if (!owner.deployment.empty()) l.Set("deployment", owner.deployment);
-  if (!owner.replicaset.empty()) l.Set("replicaset", owner.replicaset);
-  if (!owner.revision.empty()) l.Set("revision", owner.revision);
-  if (const std::string* h = kube::FindPair(pod.meta.labels, "pod-template-hash")) {
-    l.Set("pod_template_hash", *h);
-  }
-  if (const std::string* v = kube::FindPair(pod.meta.labels, "app.kubernetes.io/version")) {
-    l.Set("version", *v);
-  }
-  t.instance = pod.meta.uid + "/" + (container ? container->name : "") + "/" +
-               std::to_string(restarts) + "/" + container_id;
   return std::optional<Target>(std::move(t));
 }
 

@@ -13,6 +13,8 @@
 #include <map>
 #include <sstream>
 
+#include "base/strings.h"
+
 namespace kprof::kube {
 
 namespace {
@@ -53,13 +55,6 @@ Result<std::string> ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string TrimSpace(std::string s) {
-  const char* space = " \t\r\n";
-  std::size_t end = s.find_last_not_of(space);
-  if (end == std::string::npos) return "";
-  return s.substr(s.find_first_not_of(space), end + 1 - s.find_first_not_of(space));
 }
 
 // Standard base64, padding optional, whitespace ignored (kubeconfig *-data fields).
@@ -393,7 +388,7 @@ Result<RestConfig> InClusterConfig(const ConfigOptions& options) {
   if (std::string ns = Env("POD_NAMESPACE"); !ns.empty()) {
     config.default_namespace = ns;
   } else if (Result<std::string> ns_file = ReadFile(dir + "/namespace"); ns_file.ok()) {
-    std::string trimmed = TrimSpace(*ns_file);
+    std::string trimmed(TrimSpace(*ns_file));
     if (!trimmed.empty()) config.default_namespace = trimmed;
   }
   return config;

@@ -22,6 +22,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/strings.h"
+#include "base/token_file.h"
+
 extern char** environ;
 
 namespace kprof::kube {
@@ -30,13 +33,6 @@ namespace {
 
 using std::chrono::steady_clock;
 using std::chrono::system_clock;
-
-std::string TrimSpace(std::string_view s) {
-  const char* space = " \t\r\n";
-  std::size_t begin = s.find_first_not_of(space);
-  if (begin == std::string_view::npos) return "";
-  return std::string(s.substr(begin, s.find_last_not_of(space) + 1 - begin));
-}
 
 // "2024-05-01T10:00:00Z", "2024-05-01T10:00:00.123456+02:00" (RFC 3339).
 bool ParseRfc3339(std::string_view s, system_clock::time_point* out) {
@@ -99,61 +95,6 @@ bool ParseRfc3339(std::string_view s, system_clock::time_point* out) {
          std::chrono::duration_cast<system_clock::duration>(fraction);
   return true;
 }
-
-// The service-account token (or any tokenFile): re-read when the file changes, which is
-// how kubelet rotates projected tokens (an atomic symlink swap, so a new inode).
-class TokenFile {
- public:
-  TokenFile(std::string path, std::chrono::milliseconds interval)
-      : path_(std::move(path)), interval_(interval) {}
-
-  Result<std::string> Get() {
-    std::lock_guard lock(mu_);
-    steady_clock::time_point now = steady_clock::now();
-    if (!token_.empty() && !recheck_ && now - checked_ < interval_) return token_;
-    checked_ = now;
-    recheck_ = false;
-    struct stat st {};
-    if (stat(path_.c_str(), &st) != 0) {
-      // Mid-rotation the file can be missing for a moment: keep the last good token.
-      if (!token_.empty()) return token_;
-      return Unavailable("token file " + path_ + ": " + std::strerror(errno));
-    }
-    if (!token_.empty() && st.st_ino == inode_ && st.st_size == size_ &&
-        st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec) {
-      return token_;
-    }
-    std::ifstream in(path_, std::ios::binary);
-    std::stringstream contents;
-    contents << in.rdbuf();
-    std::string token = TrimSpace(contents.str());
-    if (!in || token.empty()) {
-      if (!token_.empty()) return token_;
-      return Unavailable("token file " + path_ + (in ? ": empty" : ": cannot be read"));
-    }
-    token_ = std::move(token);
-    inode_ = st.st_ino;
-    size_ = st.st_size;
-    mtime_ = st.st_mtim;
-    return token_;
-  }
-
-  void Invalidate() {
-    std::lock_guard lock(mu_);
-    recheck_ = true;
-  }
-
- private:
-  const std::string path_;
-  const std::chrono::milliseconds interval_;
-  std::mutex mu_;
-  std::string token_;  // guarded by mu_, as are the fields below
-  ino_t inode_ = 0;
-  off_t size_ = 0;
-  timespec mtime_{};
-  steady_clock::time_point checked_;
-  bool recheck_ = false;
-};
 
 struct PluginOutput {
   Credentials credentials;
@@ -239,7 +180,7 @@ class PluginRun {
     int wstatus = 0;
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
-    std::string stderr_note = TrimSpace(stderr_text);
+    std::string stderr_note(TrimSpace(stderr_text));
     if (stderr_note.size() > 2000) stderr_note = stderr_note.substr(0, 2000) + "…";
     if (!stderr_note.empty()) stderr_note = ": " + stderr_note;
     if (!failure.ok()) return Status(failure.code(), failure.message() + stderr_note);
@@ -292,7 +233,7 @@ class PluginRun {
     nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) {
       return Unavailable(Name() + ": output is not an ExecCredential JSON object: " +
-                         TrimSpace(text.substr(0, 200)));
+                         std::string(TrimSpace(text.substr(0, 200))));
     }
     auto string_at = [](const nlohmann::json& object, const char* key) -> std::string {
       auto it = object.find(key);

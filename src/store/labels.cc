@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/strings.h"
+
 namespace kprof::store {
 
 namespace {
@@ -100,24 +102,6 @@ Result<std::string> QueryUnescape(std::string_view item, std::string_view text) 
     }
   }
   return out;
-}
-
-bool IsUnreservedInQuery(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '_' || c == '.' || c == '~';
-}
-
-// Go's url.QueryEscape.
-void AppendQueryEscaped(std::string* out, std::string_view text) {
-  for (char c : text) {
-    if (IsUnreservedInQuery(c)) {
-      out->push_back(c);
-    } else if (c == ' ') {
-      out->push_back('+');
-    } else {
-      AppendHexByte(out, "%", static_cast<uint8_t>(c));
-    }
-  }
 }
 
 }  // namespace
