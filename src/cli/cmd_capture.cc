@@ -31,6 +31,7 @@ struct Capture {
   kube::Pod pod;
   collect::ProfileKind kind;
   int port = 0;
+  std::string container;  // the one declaring the port
   net::Transfer transfer;
   bool done = false;
   std::string error;
@@ -119,21 +120,6 @@ struct CaptureCommand {
     return out;
   }
 
-  Result<int> PortOf(const kube::Pod& pod) {
-    if (port > 0) return port;
-    for (const char* key : {"kprof.io/port", "profefe.com/port"}) {
-      if (const std::string* v = kube::FindPair(pod.meta.annotations, key)) {
-        int p = std::atoi(v->c_str());
-        if (p > 0 && p < 65536) return p;
-      }
-    }
-    for (const kube::Container& c : pod.containers) {
-      if (!c.ports.empty()) return c.ports.front().container_port;
-    }
-    return InvalidArgument("pod " + pod.meta.namespace_ + "/" + pod.meta.name +
-                           " declares no container port; pass --port N (the pprof port)");
-  }
-
   void DrawProgress(const std::vector<std::unique_ptr<Capture>>& caps, Clock::time_point start,
                     bool tty, bool final) {
     size_t done = 0;
@@ -183,13 +169,14 @@ struct CaptureCommand {
 
     std::vector<std::unique_ptr<Capture>> caps;
     for (const kube::Pod& pod : *pods_found) {
-      auto p = PortOf(pod);
+      auto p = collect::ChoosePodPort(pod, port);
       if (!p.ok()) return Fail(p.status());
       for (collect::ProfileKind kind : *kinds) {
         auto c = std::make_unique<Capture>();
         c->pod = pod;
         c->kind = kind;
-        c->port = *p;
+        c->port = p->port;
+        if (p->container) c->container = p->container->name;
         caps.push_back(std::move(c));
       }
     }
@@ -243,6 +230,13 @@ struct CaptureCommand {
 
     int failures = 0;
     std::string stamp = Timestamp();
+    std::unique_ptr<collect::HttpSink> sink;
+    if (!push.empty()) {
+      collect::HttpSinkOptions so;
+      so.server = push;
+      so.token_file = push_token_file;
+      sink = std::make_unique<collect::HttpSink>(so, shared);
+    }
     pprof::Decoder decoder;
     for (auto& c : caps) {
       std::string what = c->pod.meta.namespace_ + "/" + c->pod.meta.name + " " +
@@ -280,30 +274,19 @@ struct CaptureCommand {
         continue;
       }
       std::printf("%s\n", c->path.c_str());
-      if (!push.empty()) {
-        collect::HttpSinkOptions so;
-        so.server = push;
-        so.token_file = push_token_file;
-        collect::HttpSink sink(so, shared);
-        collect::OwnerInfo owner;
-        kube::Pod annotated = c->pod;
-        annotated.meta.annotations.push_back({"kprof.io/scrape", "true"});
-        std::sort(annotated.meta.annotations.begin(), annotated.meta.annotations.end());
-        collect::PodDiscoveryOptions po;
-        auto target = collect::TargetFromPod(annotated, owner, po);
+      if (sink) {
+        const kube::Container* container = nullptr;
+        for (const kube::Container& k : c->pod.containers) {
+          if (k.name == c->container) container = &k;
+        }
+        collect::PodIdentity id = collect::IdentifyPod(c->pod, collect::OwnerInfo{}, container);
         collect::Envelope e;
+        e.service = std::move(id.service);
+        e.labels = std::move(id.labels);
         e.type = std::string(collect::KindName(c->kind));
         e.time_nanos = c->profile.time_nanos;
         e.profile = bytes;
-        if (target.ok() && *target) {
-          e.service = (*target)->service;
-          e.labels = (*target)->labels;
-        } else {
-          e.service = c->pod.meta.name;
-          e.labels.Set("namespace", c->pod.meta.namespace_);
-          e.labels.Set("pod", c->pod.meta.name);
-        }
-        if (Status p = sink.Deliver(e); !p.ok()) {
+        if (Status p = sink->Deliver(e); !p.ok()) {
           std::fprintf(stderr, "kprof: push %s: %s\n", what.c_str(), p.message().c_str());
           ++failures;
         }

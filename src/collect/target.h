@@ -87,6 +87,26 @@ struct PodDiscoveryOptions {
   Target::Via via = Target::Via::kDirect;
 };
 
+// The pprof port of a pod and the container that declares it: `port` if non-zero, else
+// the kprof.io/port (profefe.com/port) annotation, else the first declared container port.
+struct PodPort {
+  int port = 0;
+  const kube::Container* container = nullptr;  // into the pod; null if it has none
+};
+Result<PodPort> ChoosePodPort(const kube::Pod& pod, int port);
+
+// What a pod's profiles are stored under, by the agent and by captures alike: the service
+// (kprof.io/service, profefe.com/service, app labels, the deployment, the pod), the labels
+// (namespace, pod, node, container, image, owners, pod_template_hash, version) and the
+// process identity (uid, container, restart count, container id).
+struct PodIdentity {
+  std::string service;
+  store::Labels labels;
+  std::string instance;
+};
+PodIdentity IdentifyPod(const kube::Pod& pod, const OwnerInfo& owner,
+                        const kube::Container* container);
+
 // The pod's target, or nullopt when the pod does not opt in (no kprof.io/scrape or
 // profefe.com/enable "true") or cannot be scraped yet (not running, no IP, being
 // deleted). An opted-in pod with bad annotations is an error naming the annotation.
