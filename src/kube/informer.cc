@@ -287,10 +287,17 @@ bool Informer<T>::synced() const {
 
 template <typename T>
 std::vector<T> Informer<T>::List() const {
-  std::lock_guard lock(state_->mu);
+  // Cached objects are immutable and shared: take the pointers under the lock and copy
+  // the objects after it, so watch events are not held up by a large copy.
+  std::vector<decltype(state_->cache.begin()->second)> snapshot;
+  {
+    std::lock_guard lock(state_->mu);
+    snapshot.reserve(state_->cache.size());
+    for (const auto& [key, obj] : state_->cache) snapshot.push_back(obj);
+  }
   std::vector<T> out;
-  out.reserve(state_->cache.size());
-  for (const auto& [key, obj] : state_->cache) out.push_back(*obj);
+  out.reserve(snapshot.size());
+  for (const auto& obj : snapshot) out.push_back(*obj);
   return out;
 }
 

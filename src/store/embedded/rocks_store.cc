@@ -274,7 +274,6 @@ class RocksStore final : public ProfileStore {
       if (!series->registered) batch.Put(meta_, SeriesKey(series->id), EncodeSeries(*series));
       record.profile = service->dict.Normalize(in.profile);
       record.profile.time_nanos = time;
-      record.totals = SampleTotals(record.profile);
       service->dict.EmitRecordsSince(
           service->persisted, [&](RecordKind kind, uint32_t id, std::string bytes) {
             batch.Put(dict_, keys::DictKey(service->id, static_cast<uint8_t>(kind), id), bytes);
@@ -282,6 +281,7 @@ class RocksStore final : public ProfileStore {
       target = service->dict.watermark();
       seq = next_seq_++;
     }
+    record.totals = SampleTotals(record.profile);  // outside the lock: queries go on
     keys::ProfileKey key{series_id, time, seq};
     std::string k = key.Encode();
     batch.Put(profiles_, k, EncodeProfileRecord(record));
