@@ -32,7 +32,7 @@ namespace kprof::collect {
 
 struct CollectorOptions {
   int max_concurrent = 1000;  // scrapes in flight at once, CPU captures included
-  double jitter = 0;         // 0…1, fraction of the interval
+  double jitter = 0;          // 0…1, fraction of the interval
   // Deadline of a scrape; CPU scrapes get their capture seconds on top.
   std::chrono::milliseconds timeout{10000};
   std::size_t max_profile_bytes = std::size_t{64} << 20;
