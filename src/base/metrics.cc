@@ -123,6 +123,15 @@ Gauge* Registry::GetGauge(const std::string& name, const std::string& help,
   return slot.get();
 }
 
+void Registry::Remove(const std::string& name, const std::map<std::string, std::string>& labels) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end()) return;
+  it->second.counters.erase(labels);
+  it->second.gauges.erase(labels);
+  it->second.histograms.erase(labels);
+}
+
 Histogram* Registry::GetHistogram(const std::string& name, const std::string& help,
                                   const std::map<std::string, std::string>& labels,
                                   std::vector<double> bounds) {

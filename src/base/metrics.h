@@ -76,6 +76,10 @@ class Registry {
                           const std::map<std::string, std::string>& labels = {},
                           std::vector<double> bounds = LatencyBuckets());
 
+  // Drops one child (say, the gauges of a Deployment that was deleted). Pointers to it
+  // that callers still hold become dangling: only remove children nobody caches.
+  void Remove(const std::string& name, const std::map<std::string, std::string>& labels);
+
   // A function run at every Render(), to refresh gauges that mirror other state.
   void AddCollector(std::function<void(Registry*)> collect);
 

@@ -1,0 +1,11 @@
+# Rollout tracker, rollout store and report: unit tests on synthetic objects.
+file(GLOB KPROF_ROLLOUT_TEST_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/unit/rollout/*_test.cc)
+add_executable(kprof_rollout_tests ${KPROF_ROLLOUT_TEST_SOURCES})
+target_include_directories(kprof_rollout_tests PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(kprof_rollout_tests PRIVATE kprof_rollout GTest::gtest_main)
+if(RocksDB_FOUND)
+  target_link_libraries(kprof_rollout_tests PRIVATE RocksDB::rocksdb)
+else()
+  target_link_libraries(kprof_rollout_tests PRIVATE ${ROCKSDB_LIBRARY})
+endif()
+gtest_discover_tests(kprof_rollout_tests DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 120)
