@@ -24,6 +24,8 @@ PACKAGES=(
   # real Kubernetes clients that check the API simulator (kubectl comes with the machine;
   # its package is named kubectl where the machine's apt sources carry it)
   python3-kubernetes
+  # a real Prometheus scrapes /metrics in the rollout tests
+  prometheus
 )
 
 SUDO=""

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/kube_flags.h"
 #include "cli/report_flags.h"
 
 namespace kprof::cli {
@@ -60,11 +61,15 @@ int PluginMain(int argc, char** argv) {
   CLI::App app{
       "kubectl kprof: profiles from pods through the API server (no port-forward).\n"
       "  kubectl kprof capture POD... [-n NS] [--type cpu,heap|all] [--seconds 30] [-o DIR]\n"
-      "  kubectl kprof top POD [-n NS] [--type cpu] [--seconds 10]"};
+      "  kubectl kprof top POD [-n NS] [--type cpu] [--seconds 10]\n"
+      "  kubectl kprof rollout status deploy/NAME [-n NS]\n"
+      "  kubectl kprof rollout report deploy/NAME [-n NS] [--revision N] [--server URL]"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "kubectl-kprof 0.1.0");
   Action action;
-  AddCaptureCommands(&app, &action, /*plugin=*/true);
+  auto global = AddGlobalKubeFlags(&app);
+  AddCaptureCommands(&app, &action, global);
+  AddRolloutCommands(&app, &action, global);
   return ParseAndRun(app, action, argc, argv);
 }
 
@@ -89,7 +94,8 @@ int Main(int argc, char** argv) {
   AddDiffCommand(&app, &action);
   AddServerCommand(&app, &action);
   AddAgentCommand(&app, &action);
-  AddCaptureCommands(&app, &action, /*plugin=*/false);
+  AddCaptureCommands(&app, &action, nullptr);
+  AddRolloutCommands(&app, &action, nullptr);
   return ParseAndRun(app, action, argc, argv);
 }
 

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "cli/commands.h"
+#include "cli/kube_flags.h"
 #include "cli/report_flags.h"
 #include "collect/delivery.h"
 #include "collect/target.h"
@@ -47,15 +48,6 @@ std::string Timestamp() {
   std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
   return buf;
 }
-
-// kubectl passes every argument after the plugin's name to it, so `kubectl kprof
-// --context prod capture POD` must work too: these are parsed before the subcommand.
-struct GlobalKubeFlags {
-  std::string kubeconfig;
-  std::string context;
-  std::string namespace_;
-  bool all_namespaces = false;
-};
 
 struct CaptureCommand {
   std::shared_ptr<GlobalKubeFlags> global;
@@ -321,15 +313,17 @@ void AddKubeFlags(CLI::App* sub, CaptureCommand* cmd) {
 
 }  // namespace
 
-void AddCaptureCommands(CLI::App* app, Action* action, bool plugin) {
-  std::shared_ptr<GlobalKubeFlags> global;
-  if (plugin) {
-    global = std::make_shared<GlobalKubeFlags>();
-    app->add_option("--kubeconfig", global->kubeconfig, "Path to the kubeconfig file");
-    app->add_option("--context", global->context, "The kubeconfig context to use");
-    app->add_option("-n,--namespace", global->namespace_, "Namespace of the pods");
-    app->add_flag("-A,--all-namespaces", global->all_namespaces, "Look in every namespace");
-  }
+std::shared_ptr<GlobalKubeFlags> AddGlobalKubeFlags(CLI::App* app) {
+  auto global = std::make_shared<GlobalKubeFlags>();
+  app->add_option("--kubeconfig", global->kubeconfig, "Path to the kubeconfig file");
+  app->add_option("--context", global->context, "The kubeconfig context to use");
+  app->add_option("-n,--namespace", global->namespace_, "Namespace of the pods");
+  app->add_flag("-A,--all-namespaces", global->all_namespaces, "Look in every namespace");
+  return global;
+}
+
+void AddCaptureCommands(CLI::App* app, Action* action, std::shared_ptr<GlobalKubeFlags> global) {
+  const bool plugin = global != nullptr;
   auto cap = std::make_shared<CaptureCommand>();
   cap->global = global;
   CLI::App* sub = app->add_subcommand(

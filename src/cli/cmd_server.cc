@@ -12,12 +12,16 @@
 #include "api/ingest.h"
 #include "api/observe.h"
 #include "api/profefe.h"
+#include "api/rollouts_api.h"
 #include "api/v1.h"
 #include "base/metrics.h"
 #include "cli/agent_flags.h"
 #include "cli/commands.h"
 #include "net/router.h"
 #include "net/server.h"
+#include "rollout/rollout_store.h"
+#include "rollout/tracker.h"
+#include "rollout/watcher.h"
 #include "store/embedded/rocks_store.h"
 #include "store/timeparse.h"
 
@@ -66,6 +70,8 @@ struct ServerCommand {
   bool no_sync = false;
   AgentFlags collect;
   bool collect_enabled = false;
+  bool no_rollouts = false;
+  std::string events_api = "events.k8s.io/v1";
 
   int Run() {
     bool collecting = collect_enabled || !collect.options.kube_config.kubeconfig.empty() ||
@@ -131,6 +137,15 @@ struct ServerCommand {
     api::AddProfefeRoutes(router.get(), store.get(), &ingest, {"0.1.0", "", ""}, context);
     api::AddNativeRoutes(router.get(), store.get(), &ingest, context);
     api::AddOperationalRoutes(router.get(), context);
+    // Rollouts: stored ones are served even when this server does not watch a cluster.
+    auto rollout_store = rollout::OpenRolloutStore(data_dir + "/rollouts");
+    if (!rollout_store.ok()) return Fail(rollout_store.status());
+    std::unique_ptr<rollout::Tracker> tracker;
+    if (collecting && !collect.no_kubernetes && !no_rollouts) {
+      tracker = std::make_unique<rollout::Tracker>(rollout::TrackerOptions{}, &registry);
+    }
+    api::RolloutSources rollout_sources{tracker.get(), rollout_store->get(), store.get(), nullptr};
+    api::AddRolloutRoutes(router.get(), rollout_sources, context);
     store::ProfileStore* store_ptr = store.get();
     registry.AddCollector([store_ptr](metrics::Registry* r) {
       auto stats = store_ptr->Stats();
@@ -158,6 +173,14 @@ struct ServerCommand {
       agent = std::move(created).value();
       agent->AddRoutes(router.get());
     }
+    std::unique_ptr<rollout::KubeRolloutWatcher> rollout_watcher;
+    if (tracker && agent && agent->kube_client() != nullptr) {
+      rollout::WatcherOptions wo;
+      wo.namespaces = agent->options().namespaces;
+      wo.events_api = events_api;
+      rollout_watcher = std::make_unique<rollout::KubeRolloutWatcher>(
+          agent->kube_client(), wo, tracker.get(), rollout_store->get());
+    }
 
     // Block the signals before threads start so that only sigwait() sees them.
     sigset_t signals;
@@ -181,6 +204,11 @@ struct ServerCommand {
       const kube::RestConfig* kc = agent->kube_config();
       std::fprintf(stderr, "kprof server: collecting from %s\n",
                    kc ? ("pods via " + kc->server).c_str() : collect.options.targets_file.c_str());
+      std::fflush(stderr);
+    }
+    if (rollout_watcher) {
+      if (Status s = rollout_watcher->Start(); !s.ok()) return Fail(s);
+      std::fprintf(stderr, "kprof server: tracking Deployment rollouts (/api/v1/rollouts)\n");
       std::fflush(stderr);
     }
     // Background upkeep: time rollups every few seconds, retention every minute.
@@ -210,6 +238,7 @@ struct ServerCommand {
     int signal = 0;
     sigwait(&signals, &signal);
     std::fprintf(stderr, "kprof server: stopping (signal %d)\n", signal);
+    if (rollout_watcher) rollout_watcher->Stop();
     if (agent) agent->Stop();
     (*server)->Stop();
     {
@@ -257,6 +286,11 @@ void AddServerCommand(CLI::App* app, Action* action) {
   sub->add_flag("--collect", cmd->collect_enabled,
                 "Also collect, with the default Kubernetes config ($KUBECONFIG, ~/.kube/config "
                 "or in cluster)");
+  sub->add_flag("--no-rollouts", cmd->no_rollouts,
+                "When collecting from Kubernetes, do not track Deployment rollouts");
+  sub->add_option("--events-api", cmd->events_api,
+                  "Events the rollout tracker reads: events.k8s.io/v1 or v1")
+      ->capture_default_str();
   AddAgentFlags(sub, &cmd->collect, /*kubernetes_flags=*/false);
   sub->callback([cmd, action] { *action = [cmd] { return cmd->Run(); }; });
 }

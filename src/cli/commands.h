@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "base/status.h"
@@ -22,8 +23,12 @@ void AddInfoCommand(CLI::App* app, Action* action);
 void AddDiffCommand(CLI::App* app, Action* action);
 void AddServerCommand(CLI::App* app, Action* action);
 void AddAgentCommand(CLI::App* app, Action* action);
-// `capture` and the pod top command: `top` as the kubectl plugin, `pod-top` under kprof.
-void AddCaptureCommands(CLI::App* app, Action* action, bool plugin);
+struct GlobalKubeFlags;
+// `capture` and the pod top command: `top` as the kubectl plugin (`global` set),
+// `pod-top` under kprof (`global` null).
+void AddCaptureCommands(CLI::App* app, Action* action, std::shared_ptr<GlobalKubeFlags> global);
+// `rollout status` (live, from the Kubernetes API) and `rollout report` (from a server).
+void AddRolloutCommands(CLI::App* app, Action* action, std::shared_ptr<GlobalKubeFlags> global);
 
 // Prints "kprof: <message>" on stderr and returns the failure exit code.
 int Fail(const Status& status);

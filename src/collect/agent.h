@@ -54,6 +54,10 @@ class Agent {
 
   Collector& collector() { return *collector_; }
   const kube::RestConfig* kube_config() const { return kube_config_ ? &*kube_config_ : nullptr; }
+  // The Kubernetes client discovery uses (null without Kubernetes), for other watchers of
+  // the same cluster (rollouts, pod resources).
+  kube::Client* kube_client() const { return kube_.get(); }
+  const AgentOptions& options() const { return options_; }
 
  private:
   Agent() = default;

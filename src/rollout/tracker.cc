@@ -12,6 +12,7 @@ namespace kprof::rollout {
 namespace {
 
 constexpr std::int64_t kSecond = 1000000000;
+constexpr std::int64_t kSettleNanos = 60 * kSecond;
 constexpr std::string_view kRevisionAnnotation = "deployment.kubernetes.io/revision";
 
 std::int64_t SystemNow() {
@@ -274,6 +275,7 @@ void Tracker::OnDeployment(const kube::Deployment& object) {
     d->last = object;
   }
   UpdateProgress(d, object);
+  Settle(d);
   ExportMetrics(*d);
   Touch(d);
 }
@@ -350,6 +352,7 @@ void Tracker::AttachRevision(DeploymentState* d) {
 void Tracker::UpdateProgress(DeploymentState* d, const kube::Deployment& object) {
   if (!d->live || d->rollouts.empty()) return;
   Rollout& r = d->rollouts.back();
+  if (r.outcome == Outcome::kComplete) return;  // settling: only pods still change
   const std::int64_t now = Now();
   ProgressPoint point{now,
                       object.spec_replicas,
@@ -393,17 +396,9 @@ void Tracker::Finish(DeploymentState* d, Outcome outcome, std::int64_t end) {
   r.end = end;
   r.updated_at = Now();
   if (!r.id.empty()) changed_[r.id] = d->uid;
-  // A failed rollout keeps following the cluster: it may still complete.
-  if (outcome != Outcome::kFailed) {
-    for (const std::string& uid : replicasets_.count(d->new_rs_uid)
-                                      ? replicasets_.at(d->new_rs_uid)->pods
-                                      : std::set<std::string>{}) {
-      auto it = pods_.find(uid);
-      if (it != pods_.end() && !it->second->phases_observed) ObservePhases(it->second.get());
-    }
-    FillPods(&r, d->new_rs_uid);
-    d->live = false;
-  }
+  // A failed rollout keeps following the cluster: it may still complete. A superseded one
+  // is frozen now; a complete one once the pod watch has caught up (see Settle).
+  if (outcome == Outcome::kSuperseded) Freeze(d);
   if (!d->duration_observed && registry_ != nullptr && r.revision != 0) {
     d->duration_observed = true;
     registry_
@@ -413,6 +408,46 @@ void Tracker::Finish(DeploymentState* d, Outcome outcome, std::int64_t end) {
                        {1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600})
         ->Observe(static_cast<double>(std::max<std::int64_t>(0, end - r.start)) / 1e9);
   }
+}
+
+// The Deployment's status can say "complete" before the pod watch has delivered the last
+// pods' Ready: a complete rollout keeps following its pods until they are all ready (or
+// gone), for at most kSettleNanos.
+void Tracker::Settle(DeploymentState* d) {
+  if (!d->live || d->rollouts.empty()) return;
+  const Rollout& r = d->rollouts.back();
+  if (r.outcome != Outcome::kComplete) return;
+  bool settled = Now() - r.end > kSettleNanos;
+  if (!settled) {
+    int ready = 0;
+    bool all = true;
+    auto rs = replicasets_.find(d->new_rs_uid);
+    if (rs != replicasets_.end()) {
+      for (const std::string& uid : rs->second->pods) {
+        auto it = pods_.find(uid);
+        if (it == pods_.end()) continue;
+        const PodTimeline& t = it->second->t;
+        if (t.ready != 0) ++ready;
+        if (t.ready == 0 && t.deleted == 0) all = false;
+      }
+    }
+    settled = all || ready >= r.desired;
+  }
+  if (settled) Freeze(d);
+}
+
+void Tracker::Freeze(DeploymentState* d) {
+  Rollout& r = d->rollouts.back();
+  auto rs = replicasets_.find(d->new_rs_uid);
+  if (rs != replicasets_.end()) {
+    for (const std::string& uid : rs->second->pods) {
+      auto it = pods_.find(uid);
+      if (it != pods_.end() && !it->second->phases_observed) ObservePhases(it->second.get());
+    }
+  }
+  FillPods(&r, d->new_rs_uid);
+  d->live = false;
+  if (!r.id.empty()) changed_[r.id] = d->uid;
 }
 
 void Tracker::ExportMetrics(const DeploymentState& d) {
@@ -588,6 +623,7 @@ void Tracker::OnPod(const kube::Pod& pod) {
     ObservePhases(p);
   }
   Touch(d);
+  Settle(d);
 }
 
 void Tracker::OnPodDeleted(const kube::Pod& pod) {
@@ -644,6 +680,7 @@ void Tracker::OnEvent(const kube::Event& event) {
     ObservePhases(p);
   }
   Touch(d);
+  Settle(d);
 }
 
 void Tracker::ApplyEvent(PodState* p, const kube::Event& e, std::int64_t observed) {

@@ -115,6 +115,8 @@ class Tracker {
   void AttachRevision(DeploymentState* d);
   void UpdateProgress(DeploymentState* d, const kube::Deployment& object);
   void Finish(DeploymentState* d, Outcome outcome, std::int64_t end);
+  void Settle(DeploymentState* d);
+  void Freeze(DeploymentState* d);
   void ApplyEvent(PodState* pod, const kube::Event& event, std::int64_t observed);
   void ObservePhases(PodState* pod);
   Rollout Snapshot(const DeploymentState& d, const Rollout& r) const;

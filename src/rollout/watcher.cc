@@ -8,11 +8,9 @@ namespace {
 
 template <typename T>
 std::unique_ptr<kube::Informer<T>> MakeInformer(kube::Client* client, kube::Resource resource,
-                                                const std::string& ns,
+                                                kube::ListOptions list,
                                                 std::function<void(const T&)> on_change,
                                                 std::function<void(const T&)> on_delete) {
-  kube::ListOptions list;
-  list.namespace_ = ns;
   kube::InformerHandlers<T> handlers;
   handlers.on_add = on_change;
   handlers.on_update = [on_change](const T&, const T& after) { on_change(after); };
@@ -47,18 +45,30 @@ Status KubeRolloutWatcher::Start() {
   Tracker* t = tracker_;
   const kube::Resource events =
       options_.events_api == "v1" ? kube::Resource::kEvents : kube::Resource::kEventsV1;
+  auto options = [&](const std::string& ns, std::string labels, std::string fields) {
+    kube::ListOptions o;
+    o.namespace_ = ns;
+    o.label_selector = std::move(labels);
+    o.field_selector = std::move(fields);
+    return o;
+  };
+  const bool narrow = !options_.deployment_name.empty();
+  const std::string event_fields =
+      !narrow
+          ? ""
+          : (events == kube::Resource::kEvents ? "involvedObject.kind=Pod" : "regarding.kind=Pod");
   for (const std::string& ns : namespaces) {
     // ReplicaSets first, so a Deployment seen at startup finds its ReplicaSets.
     replicasets_.push_back(MakeInformer<kube::ReplicaSet>(
-        client_, kube::Resource::kReplicaSets, ns,
+        client_, kube::Resource::kReplicaSets, options(ns, options_.pod_selector, ""),
         [t](const kube::ReplicaSet& rs) { t->OnReplicaSet(rs); },
         [t](const kube::ReplicaSet& rs) { t->OnReplicaSetDeleted(rs); }));
     pods_.push_back(MakeInformer<kube::Pod>(
-        client_, kube::Resource::kPods, ns, [t](const kube::Pod& p) { t->OnPod(p); },
-        [t](const kube::Pod& p) { t->OnPodDeleted(p); }));
+        client_, kube::Resource::kPods, options(ns, options_.pod_selector, ""),
+        [t](const kube::Pod& p) { t->OnPod(p); }, [t](const kube::Pod& p) { t->OnPodDeleted(p); }));
     events_.push_back(MakeInformer<kube::Event>(
-        client_, events, ns, [t](const kube::Event& e) { t->OnEvent(e); },
-        [](const kube::Event&) {}));
+        client_, events, options(ns, "", event_fields),
+        [t](const kube::Event& e) { t->OnEvent(e); }, [](const kube::Event&) {}));
   }
   for (auto& i : replicasets_) i->Start();
   for (auto& i : pods_) i->Start();
@@ -66,7 +76,8 @@ Status KubeRolloutWatcher::Start() {
   for (auto& i : replicasets_) i->WaitForSync(std::chrono::seconds(10));
   for (const std::string& ns : namespaces) {
     deployments_.push_back(MakeInformer<kube::Deployment>(
-        client_, kube::Resource::kDeployments, ns,
+        client_, kube::Resource::kDeployments,
+        options(ns, "", narrow ? "metadata.name=" + options_.deployment_name : ""),
         [t](const kube::Deployment& d) { t->OnDeployment(d); },
         [t](const kube::Deployment& d) { t->OnDeploymentDeleted(d); }));
   }
@@ -102,10 +113,8 @@ bool KubeRolloutWatcher::WaitForSync(std::chrono::milliseconds timeout) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::max(
         deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration::zero()));
   };
-  for (auto* group : {&replicasets_}) {
-    for (auto& i : *group) {
-      if (!i->WaitForSync(left())) return false;
-    }
+  for (auto& i : replicasets_) {
+    if (!i->WaitForSync(left())) return false;
   }
   for (auto& i : pods_) {
     if (!i->WaitForSync(left())) return false;

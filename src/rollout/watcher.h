@@ -26,6 +26,10 @@ namespace kprof::rollout {
 struct WatcherOptions {
   std::vector<std::string> namespaces;          // empty = all namespaces
   std::string events_api = "events.k8s.io/v1";  // or "v1"
+  // Narrower watches for one Deployment (kubectl kprof rollout status): its name, and
+  // its selector for ReplicaSets and Pods. Events are then only those about pods.
+  std::string deployment_name;
+  std::string pod_selector;
   std::chrono::milliseconds save_interval{1000};
 };
 

@@ -238,6 +238,31 @@ TEST_F(TrackerTest, PodTimelineFromConditionsAndEvents) {
   (void)d;
 }
 
+TEST_F(TrackerTest, CompleteRolloutWaitsForThePodWatchToCatchUp) {
+  Baseline();
+  kube::Deployment d = BeginV2();
+  kube::Pod a = MakePod("web-new-aaaaa", "web-new", kT0);
+  kube::Pod b = MakePod("web-new-bbbbb", "web-new", kT0);
+  a.phase = b.phase = "Running";
+  a.conditions = {{"Ready", "True", "", "", kT0 + 5 * kSec, 0}};
+  tracker_.OnPod(a);
+  tracker_.OnPod(b);
+  // The Deployment's status says done before b's Ready arrived on the pod watch.
+  d.updated_replicas = d.replicas = d.available_replicas = 2;
+  tracker_.OnDeployment(d);
+  EXPECT_EQ(tracker_.Current("prod", "web")->outcome, Outcome::kComplete);
+  b.conditions = {{"Ready", "True", "", "", kT0 + 6 * kSec, 0}};
+  tracker_.OnPod(b);
+  auto r = tracker_.Current("prod", "web");
+  ASSERT_EQ(r->pods.size(), 2u);
+  EXPECT_NE(r->pods[0].ready, 0);
+  EXPECT_NE(r->pods[1].ready, 0);
+  // Settled: later changes to the pods do not rewrite the finished rollout.
+  b.meta.deletion_time = kT0 + 100 * kSec;
+  tracker_.OnPod(b);
+  EXPECT_EQ(tracker_.Current("prod", "web")->pods[1].deleted, 0);
+}
+
 TEST_F(TrackerTest, EventsBeforeThePodAreKeptAndAppliedOnce) {
   Baseline();
   BeginV2();
