@@ -104,7 +104,7 @@ KubeletSampler::KubeletSampler(kube::Client* client, ResourceStore* store,
     : client_(client),
       store_(store),
       options_(std::move(options)),
-      loop_(options_.interval, [this] { (void)SampleOnce(); }) {
+      loop_(options_.interval, [this] { (void)Round(/*stoppable=*/true); }) {
   options_.log = OrStderr(std::move(options_.log));
   Counters c = RegisterCounters(registry);
   scrapes_ok_ = c.ok;
@@ -161,13 +161,15 @@ void KubeletSampler::NoteNode(const std::string& node, const Status& status) {
   }
 }
 
-Status KubeletSampler::SampleOnce() {
+Status KubeletSampler::SampleOnce() { return Round(/*stoppable=*/false); }
+
+Status KubeletSampler::Round(bool stoppable) {
   std::lock_guard lock(round_mu_);
   std::vector<std::string> nodes = options_.nodes ? options_.nodes() : std::vector<std::string>();
   std::vector<Sample> samples;
   std::vector<std::string> failures;
   for (const std::string& node : nodes) {
-    if (loop_.stopping()) break;
+    if (stoppable && loop_.stopping()) break;
     Status st = SampleNode(node, &samples);
     NoteNode(node, st);
     if (!st.ok()) failures.push_back(node + ": " + st.message());

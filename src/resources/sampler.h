@@ -92,6 +92,8 @@ class KubeletSampler {
   Status SampleOnce();
 
  private:
+  // A round; the loop's (`stoppable`) ends early, between nodes, once Stop() was called.
+  Status Round(bool stoppable);
   Status SampleNode(const std::string& node, std::vector<Sample>* out);
   void NoteNode(const std::string& node, const Status& status);
 
