@@ -12,13 +12,17 @@
 #include "api/ingest.h"
 #include "api/observe.h"
 #include "api/profefe.h"
+#include "api/resources_api.h"
 #include "api/rollouts_api.h"
 #include "api/v1.h"
 #include "base/metrics.h"
 #include "cli/agent_flags.h"
 #include "cli/commands.h"
+#include "kube/informer.h"
 #include "net/router.h"
 #include "net/server.h"
+#include "resources/sampler.h"
+#include "resources/store.h"
 #include "rollout/rollout_store.h"
 #include "rollout/tracker.h"
 #include "rollout/watcher.h"
@@ -72,6 +76,7 @@ struct ServerCommand {
   bool collect_enabled = false;
   bool no_rollouts = false;
   std::string events_api = "events.k8s.io/v1";
+  std::string resources_interval = "10s";
 
   int Run() {
     bool collecting = collect_enabled || !collect.options.kube_config.kubeconfig.empty() ||
@@ -144,7 +149,17 @@ struct ServerCommand {
     if (collecting && !collect.no_kubernetes && !no_rollouts) {
       tracker = std::make_unique<rollout::Tracker>(rollout::TrackerOptions{}, &registry);
     }
-    api::RolloutSources rollout_sources{tracker.get(), rollout_store->get(), store.get(), nullptr};
+    auto resource_store = resources::OpenResourceStore(data_dir + "/resources");
+    if (!resource_store.ok()) return Fail(resource_store.status());
+    api::AddResourceRoutes(router.get(), resource_store->get(), context);
+    std::chrono::milliseconds sample_every{0};
+    if (resources_interval != "0") {
+      auto d = collect::ParseDurationFlag(resources_interval);
+      if (!d.ok()) return Fail(d.status().WithContext("--resources-interval"));
+      sample_every = *d;
+    }
+    api::RolloutSources rollout_sources{tracker.get(), rollout_store->get(), store.get(),
+                                        resource_store->get()};
     api::AddRolloutRoutes(router.get(), rollout_sources, context);
     store::ProfileStore* store_ptr = store.get();
     registry.AddCollector([store_ptr](metrics::Registry* r) {
@@ -172,6 +187,44 @@ struct ServerCommand {
       if (!created.ok()) return Fail(created.status());
       agent = std::move(created).value();
       agent->AddRoutes(router.get());
+    }
+    // Pod resources: the kubelets' Summary API in a cluster, cgroups of local targets.
+    std::unique_ptr<kube::Informer<kube::Node>> nodes;
+    std::unique_ptr<resources::KubeletSampler> kubelet_sampler;
+    std::unique_ptr<resources::CgroupSampler> cgroup_sampler;
+    if (agent && sample_every.count() > 0) {
+      if (agent->kube_client() != nullptr) {
+        nodes = std::make_unique<kube::Informer<kube::Node>>(
+            *agent->kube_client(), kube::Resource::kNodes, kube::ListOptions{},
+            kube::InformerHandlers<kube::Node>{});
+        resources::KubeletSamplerOptions ko;
+        ko.interval = sample_every;
+        kube::Informer<kube::Node>* node_cache = nodes.get();
+        ko.nodes = [node_cache] {
+          std::vector<std::string> names;
+          for (const kube::Node& n : node_cache->List()) names.push_back(n.meta.name);
+          return names;
+        };
+        if (rollout::Tracker* t = tracker.get()) {
+          ko.owners = [t](const std::string& ns, const std::string& pod) {
+            rollout::Tracker::PodOwner o = t->OwnerOf(ns, pod);
+            return resources::Owner{o.node, o.deployment, o.replicaset};
+          };
+        }
+        kubelet_sampler = std::make_unique<resources::KubeletSampler>(
+            agent->kube_client(), resource_store->get(), &registry, ko);
+      } else if (!collect.options.targets_file.empty()) {
+        auto targets =
+            collect::LoadStaticTargets(collect.options.targets_file, collect.options.defaults);
+        if (!targets.ok()) return Fail(targets.status());
+        resources::CgroupSamplerOptions co;
+        co.interval = sample_every;
+        for (const collect::Target& t : *targets) {
+          co.targets.push_back({t.service, 0, t.host, t.port});
+        }
+        cgroup_sampler =
+            std::make_unique<resources::CgroupSampler>(resource_store->get(), &registry, co);
+      }
     }
     std::unique_ptr<rollout::KubeRolloutWatcher> rollout_watcher;
     if (tracker && agent && agent->kube_client() != nullptr) {
@@ -211,6 +264,14 @@ struct ServerCommand {
       std::fprintf(stderr, "kprof server: tracking Deployment rollouts (/api/v1/rollouts)\n");
       std::fflush(stderr);
     }
+    if (nodes) nodes->Start();
+    if (kubelet_sampler) kubelet_sampler->Start();
+    if (cgroup_sampler) cgroup_sampler->Start();
+    if (kubelet_sampler || cgroup_sampler) {
+      std::fprintf(stderr, "kprof server: sampling pod resources every %s (/api/v1/resources)\n",
+                   resources_interval.c_str());
+      std::fflush(stderr);
+    }
     // Background upkeep: time rollups every few seconds, retention every minute.
     std::mutex upkeep_mu;
     std::condition_variable upkeep_cv;
@@ -230,6 +291,12 @@ struct ServerCommand {
         if (++rounds % 12 == 0 && (policy.profiles_nanos > 0 || policy.raw_nanos > 0)) {
           s = store->ApplyRetention(policy, now_nanos());
           if (!s.ok()) std::fprintf(stderr, "kprof server: retention: %s\n", s.message().c_str());
+          if (policy.profiles_nanos > 0) {
+            s = (*resource_store)->ApplyRetention(now_nanos() - policy.profiles_nanos);
+            if (!s.ok()) {
+              std::fprintf(stderr, "kprof server: resource retention: %s\n", s.message().c_str());
+            }
+          }
         }
         lock.lock();
         upkeep_cv.wait_for(lock, std::chrono::seconds(5), [&] { return stopping; });
@@ -238,6 +305,9 @@ struct ServerCommand {
     int signal = 0;
     sigwait(&signals, &signal);
     std::fprintf(stderr, "kprof server: stopping (signal %d)\n", signal);
+    if (cgroup_sampler) cgroup_sampler->Stop();
+    if (kubelet_sampler) kubelet_sampler->Stop();
+    if (nodes) nodes->Stop();
     if (rollout_watcher) rollout_watcher->Stop();
     if (agent) agent->Stop();
     (*server)->Stop();
@@ -290,6 +360,10 @@ void AddServerCommand(CLI::App* app, Action* action) {
                 "When collecting from Kubernetes, do not track Deployment rollouts");
   sub->add_option("--events-api", cmd->events_api,
                   "Events the rollout tracker reads: events.k8s.io/v1 or v1")
+      ->capture_default_str();
+  sub->add_option("--resources-interval", cmd->resources_interval,
+                  "When collecting, sample pod CPU/memory/network this often (kubelet "
+                  "/stats/summary, or cgroups of --targets-file processes); 0 = off")
       ->capture_default_str();
   AddAgentFlags(sub, &cmd->collect, /*kubernetes_flags=*/false);
   sub->callback([cmd, action] { *action = [cmd] { return cmd->Run(); }; });

@@ -827,6 +827,22 @@ std::vector<Rollout> Tracker::TakeChanged() {
   return out;
 }
 
+Tracker::PodOwner Tracker::OwnerOf(const std::string& ns, const std::string& pod) const {
+  std::lock_guard lock(mu_);
+  PodOwner owner;
+  auto uid = pod_uid_by_name_.find(ns + "/" + pod);
+  if (uid == pod_uid_by_name_.end()) return owner;
+  auto p = pods_.find(uid->second);
+  if (p == pods_.end()) return owner;
+  owner.node = p->second->t.node;
+  auto rs = replicasets_.find(p->second->rs_uid);
+  if (rs == replicasets_.end()) return owner;
+  owner.replicaset = rs->second->name;
+  auto d = deployments_.find(rs->second->deployment_uid);
+  if (d != deployments_.end()) owner.deployment = d->second->name;
+  return owner;
+}
+
 std::uint64_t Tracker::version() const {
   std::lock_guard lock(mu_);
   return version_;

@@ -85,6 +85,16 @@ class Tracker {
   // The current (newest) rollout of a Deployment.
   std::optional<Rollout> Current(const std::string& ns, const std::string& deployment) const;
 
+  // The node, ReplicaSet and Deployment of a pod the tracker knows ("" where unknown), so
+  // other samplers of the same cluster can label what they measure without a second
+  // pod watch.
+  struct PodOwner {
+    std::string node;
+    std::string replicaset;
+    std::string deployment;
+  };
+  PodOwner OwnerOf(const std::string& ns, const std::string& pod) const;
+
   // Rollouts that changed since the last call, for the store.
   std::vector<Rollout> TakeChanged();
 

@@ -24,7 +24,7 @@ class RolloutReportTest(unittest.TestCase):
     def setUpClass(cls):
         cls.sim = kubesim_helper.Sim(config={"pull_ms": 200, "ready_ms": 100})
         cls.server = kprof_helper.Server(cls.sim, ["--interval", "2s", "--cpu-seconds", "1",
-                                                   "--types", "cpu"])
+                                                   "--types", "cpu", "--resources-interval", "1s"])
 
     @classmethod
     def tearDownClass(cls):
@@ -83,6 +83,12 @@ class RolloutReportTest(unittest.TestCase):
         self.assertEqual(cpu["grew"][0]["function"], "main.regressedFunc", cpu["grew"][:3])
         self.assertGreater(cpu["grew"][0]["share_after"], cpu["grew"][0]["share_before"])
         self.assertGreater(cpu["grew"][0]["after"], cpu["grew"][0]["before"])
+        # Resource use of the old pods before against the new pods after, from the kubelets.
+        for side in ("before", "after"):
+            usage = report["resources"][side]
+            self.assertEqual(usage["pods"], 2, report["resources"])
+            self.assertGreater(usage["cpu_cores_mean"], 0.05, report["resources"])
+            self.assertGreater(usage["memory_working_set_bytes_mean"], 1 << 20, report["resources"])
 
         # The same through the kubectl plugin, as text.
         p = subprocess.run(["kubectl", "kprof", "rollout", "report", "deploy/shop", "--server",
@@ -96,6 +102,7 @@ class RolloutReportTest(unittest.TestCase):
         table = p.stdout.split("FUNCTIONS WHOSE SHARE GREW MOST\n", 1)[1]
         self.assertTrue(table.splitlines()[0].endswith("main.regressedFunc"), table)
         self.assertIn("Waterfall", p.stdout)
+        self.assertIn("Resources per pod (old pods before: 2 pods, new pods after: 2 pods)", p.stdout)
         # --revision picks an older rollout; an unknown one says which exist.
         p = subprocess.run(["kubectl", "kprof", "rollout", "report", "deploy/shop", "--server",
                             server.url, "--revision", "1"], env=kprof_helper.plugin_env(sim),
