@@ -87,5 +87,19 @@ echo "  A capture through the API server, as kubectl users do:"
 echo "    PATH=$root/$build/apps/kprof:\$PATH KUBECONFIG=$kubeconfig kubectl kprof capture -l app=checkout --type heap"
 echo "  Metrics:                    $server/metrics"
 echo
+echo "In 60 s the demo rolls checkout out to v2 (kubectl set image), whose CPU goes to"
+echo "main.regressedFunc. Follow it and read its report (a few minutes later the report"
+echo "has profiles of the new pods too):"
+echo "    PATH=$root/$build/apps/kprof:\$PATH KUBECONFIG=$kubeconfig kubectl kprof rollout status deploy/checkout"
+echo "    PATH=$root/$build/apps/kprof:\$PATH KUBECONFIG=$kubeconfig kubectl kprof rollout report deploy/checkout --server $server"
+echo "  Rollouts:                   $server/api/v1/rollouts"
+echo "  Pod resources:              $server/api/v1/resources?deployment=checkout&step=1m"
+echo
 echo "Ctrl-C stops the server and the cluster."
+(
+  sleep 60
+  kubectl set image deploy/checkout app=kprof.test/workload:v2 >/dev/null &&
+    echo "demo: rolling checkout out to v2"
+) &
+pids+=($!)
 wait "$server_pid"
