@@ -4,7 +4,8 @@
 # Usage: fuzz/run.sh [SECONDS] [TARGET...]   (from anywhere; needs clang, libclang-rt-14-dev)
 #   TARGET: decode (the pprof decoder), kube_parse (Kubernetes JSON), collect (spool
 #   entries, static targets YAML, type lists and durations), stats_summary (the kubelet
-#   Summary API and resource rates); default: all.
+#   Summary API and resource rates), rollout (the rollout tracker fed watch lines, stored
+#   rollout records, kubelet event messages); default: all.
 #
 # Seeds for decode: every *.pb.gz in $KPROF_TESTDATA_DIR, both gzipped and inflated (the
 # inflated copy lets mutations reach the protobuf parser without breaking a gzip CRC);
@@ -17,7 +18,7 @@ set -euo pipefail
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(decode kube_parse collect stats_summary)
+[ ${#targets[@]} -eq 0 ] && targets=(decode kube_parse collect stats_summary rollout)
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KPROF_FUZZ_BUILD_DIR:-$root/build-fuzz}
 
@@ -59,12 +60,16 @@ seed_stats_summary() {
   cp "$root"/fuzz/corpus/stats_summary/* "$1/"
 }
 
+seed_rollout() {
+  cp "$root"/fuzz/corpus/rollout/* "$1/"
+}
+
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 for target in "${targets[@]}"; do
   case $target in
-    decode | kube_parse | collect | stats_summary) ;;
-    *) echo "unknown fuzz target: $target (decode, kube_parse, collect, stats_summary)" >&2; exit 2 ;;
+    decode | kube_parse | collect | stats_summary | rollout) ;;
+    *) echo "unknown fuzz target: $target (decode, kube_parse, collect, stats_summary, rollout)" >&2; exit 2 ;;
   esac
   ninja -C "$build" -j"${KPROF_FUZZ_JOBS:-1}" "kprof_${target}_fuzzer"
   corpus=$build/corpus/$target
