@@ -104,7 +104,13 @@ std::vector<std::string> NormalizeArgs(int argc, char** argv) {
         std::isalpha(static_cast<unsigned char>(a[1]))) {
       size_t name_end = a.find('=');
       size_t name_len = (name_end == std::string::npos ? a.size() : name_end) - 1;
-      if (name_len > 1) a = "-" + a;
+      if (name_len > 1) {
+        a = "-" + a;
+      } else if (name_end != std::string::npos) {
+        // kubectl style -n=shop, -w=false: CLI11 wants the value as its own argument.
+        args.push_back(a.substr(0, 2));
+        a = a.substr(3);
+      }
     }
     args.push_back(std::move(a));
   }

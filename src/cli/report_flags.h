@@ -30,7 +30,7 @@ struct ReportFlags {
 };
 
 // Rewrites pprof-style "-nodecount=10" into "--nodecount=10" so CLI11 parses it;
-// single-letter flags (-o, -n, -l, -A) are left alone.
+// single-letter flags (-o, -n, -l, -A) stay, and kubectl-style -n=shop becomes -n shop.
 std::vector<std::string> NormalizeArgs(int argc, char** argv);
 
 }  // namespace kprof::cli

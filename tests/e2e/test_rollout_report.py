@@ -114,6 +114,16 @@ class RolloutReportTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertEqual(p.returncode, 1)
         self.assertIn("known revisions: 2, 1", p.stderr)
+        # status of a finished rollout answers at once, like kubectl; unknown names fail clearly.
+        p = subprocess.run(["kubectl", "kprof", "rollout", "status", "deploy/shop", "-w=false"],
+                           env=kprof_helper.plugin_env(sim), capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual((p.returncode, p.stdout), (0, 'deployment "shop" successfully rolled out\n'))
+        p = subprocess.run(["kubectl", "kprof", "rollout", "status", "deploy/nope"],
+                           env=kprof_helper.plugin_env(sim), capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn('deployment "nope" not found in namespace default', p.stderr)
 
     def test_progress_deadline_fails_the_rollout(self):
         sim, server = self.sim, self.server
