@@ -5,6 +5,8 @@
 #   query   long-range merges with and without rollups, fleet top, bytes on disk (issue 3)
 #   informer Informer<Pod> sync of 10,000 pods vs kubectl and python3-kubernetes (issue 4)
 #   agent   one agent scraping 2,000 targets every 10 s: CPU, lag, vs a Go peer (issue 4)
+#   rollout the rollout tracker replaying 1,000 Deployments × 10 pods rolling out, vs
+#           python3-kubernetes' watch decoding (issue 5; records the rollout on first use)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,3 +24,4 @@ GOCACHE="$root/$build/kubesim/gocache" bash "$root/tests/support/kubesim/build.s
 "$root/$build/bench/kprof_informer_bench" --kubesim "$root/$build/kubesim" --runs 3 \
   --out "$out/informer.txt"
 bash "$root/bench/agent_bench.sh" "$root/$build" 2000 60 "$out/agent.txt"
+bash "$root/bench/rollout_bench.sh" "$root/$build" "$out/rollout.json"
