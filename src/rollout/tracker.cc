@@ -646,6 +646,18 @@ void Tracker::OnPodDeleted(const kube::Pod& pod) {
   }
   pod_uid_by_name_.erase(pod.meta.namespace_ + "/" + pod.meta.name);
   pods_.erase(it);
+  RememberDeleted(pod.meta.uid);
+}
+
+// Events keep arriving for pods already gone (Killing comes after the pod's DELETED):
+// they are dropped rather than held for a pod that will never come.
+void Tracker::RememberDeleted(const std::string& uid) {
+  if (!deleted_pods_.insert(uid).second) return;
+  deleted_order_.push_back(uid);
+  while (deleted_order_.size() > options_.max_pending_events) {
+    deleted_pods_.erase(deleted_order_.front());
+    deleted_order_.pop_front();
+  }
 }
 
 void Tracker::OnEvent(const kube::Event& event) {
@@ -662,13 +674,14 @@ void Tracker::OnEvent(const kube::Event& event) {
     if (name != pod_uid_by_name_.end()) p = pods_.at(name->second).get();
   }
   if (p == nullptr) {
+    if (!event.regarding_uid.empty() && deleted_pods_.count(event.regarding_uid)) return;
     // The pod's own watch may lag the events' watch: hold the event for a while.
-    if (pending_.size() >= options_.max_pending_events) PrunePending(now);
-    if (pending_.size() >= options_.max_pending_events) return;
+    PrunePending(now);
     std::string key = event.regarding_uid.empty()
                           ? event.regarding_namespace + "/" + event.regarding_name
                           : event.regarding_uid;
-    pending_.emplace(std::move(key), PendingEvent{now, event});
+    pending_.emplace(key, PendingEvent{now, event});
+    pending_order_.emplace_back(now, std::move(key));
     return;
   }
   ApplyEvent(p, event, now);
@@ -734,13 +747,26 @@ void Tracker::ObservePhases(PodState* p) {
   }
 }
 
+// Oldest first: drops held events past their TTL, and the oldest beyond the cap. The
+// order queue may name keys whose events were already used (their pod arrived); popping
+// such an entry just finds nothing. Amortized O(log n) per event.
 void Tracker::PrunePending(std::int64_t now) {
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (now - it->second.observed > options_.pending_event_ttl_nanos) {
-      it = pending_.erase(it);
-    } else {
-      ++it;
+  auto drop_front = [&] {
+    const auto& [time, key] = pending_order_.front();
+    auto range = pending_.equal_range(key);
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second.observed == time) {
+        pending_.erase(it);
+        break;
+      }
     }
+    pending_order_.pop_front();
+  };
+  while (!pending_order_.empty() &&
+         (now - pending_order_.front().first > options_.pending_event_ttl_nanos ||
+          pending_.size() >= options_.max_pending_events ||
+          pending_order_.size() > 2 * options_.max_pending_events)) {
+    drop_front();
   }
 }
 

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,6 +28,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "base/metrics.h"
@@ -135,6 +137,7 @@ class Tracker {
   void Park(Rollout rollout);
   void ExportMetrics(const DeploymentState& d);
   void PrunePending(std::int64_t now);
+  void RememberDeleted(const std::string& uid);
 
   TrackerOptions options_;
   metrics::Registry* registry_;
@@ -147,11 +150,14 @@ class Tracker {
   std::unordered_map<std::string, std::unique_ptr<DeploymentState>> deployments_;  // by uid
   std::unordered_map<std::string, std::unique_ptr<ReplicaSetState>> replicasets_;  // by uid
   std::unordered_map<std::string, std::unique_ptr<PodState>> pods_;                // by uid
-  std::unordered_map<std::string, std::string> pod_uid_by_name_;  // "ns/name" → uid
-  std::multimap<std::string, PendingEvent> pending_;              // pod uid or ns/name
-  std::map<std::string, std::string> changed_;                    // rollout id → deployment uid
-  std::vector<Rollout> restored_;  // unfinished ones from the store, not yet matched
-  std::vector<Rollout> parked_;    // left memory before the store saw their last state
+  std::unordered_map<std::string, std::string> pod_uid_by_name_;    // "ns/name" → uid
+  std::multimap<std::string, PendingEvent> pending_;                // pod uid or ns/name
+  std::deque<std::pair<std::int64_t, std::string>> pending_order_;  // arrival, key
+  std::unordered_set<std::string> deleted_pods_;                    // recently deleted uids
+  std::deque<std::string> deleted_order_;
+  std::map<std::string, std::string> changed_;  // rollout id → deployment uid
+  std::vector<Rollout> restored_;               // unfinished ones from the store, not yet matched
+  std::vector<Rollout> parked_;                 // left memory before the store saw their last state
   Counts counts_;
 };
 

@@ -282,6 +282,38 @@ TEST_F(TrackerTest, EventsBeforeThePodAreKeptAndAppliedOnce) {
   EXPECT_EQ(r->pods[0].problems[0].count, 3);
 }
 
+TEST(TrackerPending, HeldEventsAreBoundedOldestFirstAndExpire) {
+  std::int64_t now = kT0;
+  TrackerOptions options;
+  options.clock = [&now] { return now; };
+  options.max_pending_events = 3;
+  options.pending_event_ttl_nanos = 60 * kSec;
+  Tracker tracker(options, nullptr);
+  std::vector<kube::Pod> pods;
+  for (int i = 0; i < 5; ++i) {
+    pods.push_back(MakePod("p" + std::to_string(i), "rs", kT0));
+    now += kSec;
+    tracker.OnEvent(PodEvent(pods.back(), "Failed", "boom " + std::to_string(i), now));
+  }
+  EXPECT_EQ(tracker.counts().pending_events, 3u);
+  // p0 and p1's events were the oldest: dropped. p4's is still held.
+  tracker.OnPod(pods[0]);
+  tracker.OnPod(pods[4]);
+  EXPECT_EQ(tracker.counts().pending_events, 2u);
+  // Past the TTL the rest go as soon as another event arrives.
+  now += 120 * kSec;
+  tracker.OnEvent(PodEvent(MakePod("late", "rs", now), "Failed", "late", now));
+  EXPECT_EQ(tracker.counts().pending_events, 1u);
+}
+
+TEST_F(TrackerTest, EventsForDeletedPodsAreNotHeld) {
+  kube::Pod pod = MakePod("web-old-gone1", "web-old", kT0);
+  tracker_.OnPod(pod);
+  tracker_.OnPodDeleted(pod);
+  tracker_.OnEvent(PodEvent(pod, "Killing", "Stopping container app", kT0));
+  EXPECT_EQ(tracker_.counts().pending_events, 0u);
+}
+
 TEST_F(TrackerTest, ProgressDeadlineExceededFailsTheRollout) {
   Baseline();
   kube::Deployment d = BeginV2();
