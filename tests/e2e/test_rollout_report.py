@@ -155,6 +155,34 @@ class RolloutReportTest(unittest.TestCase):
         metrics = server.get("/metrics", raw=True)
         self.assertIn('kprof_rollout_duration_seconds_count{outcome="failed"}', metrics)
 
+    def test_crashing_pods_show_crash_loop(self):
+        sim, server = self.sim, self.server
+        manifest = kubesim_helper.deployment("crashy", image="kprof.test/workload:v1", replicas=1,
+                                             args=["-busy", "0"], progress_deadline=5)
+        sim.kubectl("apply", "-f", kubesim_helper.write_manifest(sim, manifest, "crashy.json"))
+        code, out, _ = kprof_helper.rollout_status(sim, "crashy")
+        self.assertEqual(code, 0, out)
+        # The new version exits at start (an unknown -work-variant): CrashLoopBackOff.
+        sim.kubectl("patch", "deploy/crashy", "--type=json", "-p",
+                    '[{"op":"replace","path":"/spec/template/spec/containers/0/args",'
+                    '"value":["-busy","0","-work-variant","v9"]}]')
+
+        def crashing():
+            rs = [r for r in server.rollouts("crashy") if r["revision"] == 2]
+            if not rs:
+                return None
+            pods = server.get("/api/v1/rollouts/" + rs[0]["id"])["pods"]
+            reasons = {pr["reason"] for pod in pods for pr in pod["problems"]}
+            return "CrashLoopBackOff" in reasons and (rs[0], pods, reasons)
+        rollout, pods, reasons = wait_for(crashing, 30, 0.2, "CrashLoopBackOff on the new pod")
+        self.assertIn("BackOff", reasons)  # the kubelet's "Back-off restarting failed container"
+        self.assertGreaterEqual(max(p["restarts"] for p in pods), 1)
+        self.assertIsNone(pods[0]["ready"])
+        failed = wait_for(lambda: [r for r in server.rollouts("crashy")
+                                   if r["revision"] == 2 and r["outcome"] == "failed"],
+                          30, 0.2, "the crash-looping rollout to fail its deadline")
+        self.assertEqual(failed[0]["pods_with_problems"], 1)
+
     def test_bad_requests_get_json_errors(self):
         server = self.server
         for path, code in [("/api/v1/rollouts/nope:nope:1", 404),
