@@ -32,6 +32,10 @@
 
 #include "kube/config.h"
 #include "kube/informer.h"
+#include "proc_memory.h"
+
+using kprof::bench::ResetPeakRss;
+using kprof::bench::StatusKb;
 
 namespace {
 
@@ -46,27 +50,6 @@ using namespace std::chrono_literals;
 
 double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
-}
-
-// A field of /proc/self/status in kB ("VmHWM", "VmRSS").
-long StatusKb(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  std::size_t n = std::strlen(field);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') {
-      return std::stol(line.substr(n + 1));
-    }
-  }
-  return -1;
-}
-
-// Resets VmHWM to the current RSS; false where the kernel does not allow it.
-bool ResetPeakRss() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out);
 }
 
 // The simulator, started with its stdout on a pipe until it prints LISTENING.

@@ -39,7 +39,11 @@
 #include "base/metrics.h"
 #include "kube/parse.h"
 #include "pprof/gzip.h"
+#include "proc_memory.h"
 #include "rollout/tracker.h"
+
+using kprof::bench::ResetPeakRss;
+using kprof::bench::StatusKb;
 
 namespace {
 
@@ -117,25 +121,6 @@ double ThreadCpuSeconds() {
 
 double WallSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-long StatusKb(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  std::size_t n = std::strlen(field);
-  while (std::getline(in, line)) {
-    if (line.compare(0, n, field) == 0 && line.size() > n && line[n] == ':') {
-      return std::stol(line.substr(n + 1));
-    }
-  }
-  return -1;
-}
-
-bool ResetPeakRss() {
-  std::ofstream out("/proc/self/clear_refs");
-  out << "5";
-  out.flush();
-  return static_cast<bool>(out);
 }
 
 // Bytes malloc has handed out and not had back (small blocks and mmapped ones).

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/wait.h"
 #include "unit/net/scripted_server.h"
 
 namespace kprof::kube {
@@ -153,12 +154,7 @@ class Recorder {
 
 template <typename F>
 bool WaitUntil(F f, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return f();
+  return testing_support::WaitUntil(f, limit, 10ms);
 }
 
 void Hang(ScriptedConnection& c) {

@@ -18,6 +18,7 @@
 #include "integration/child_process.h"
 #include "kube/config.h"
 #include "kube/informer.h"
+#include "support/wait.h"
 #include "unit/kube/temp_files.h"
 
 namespace kprof::kube {
@@ -26,20 +27,11 @@ namespace {
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-std::string KubesimDir() {
-  const char* dir = std::getenv("KPROF_KUBESIM_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : KPROF_DEFAULT_KUBESIM_DIR;
-}
+using testing_support::KubesimDir;
 
 template <typename F>
 bool WaitUntil(F f, std::chrono::milliseconds limit = 20s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
+  return testing_support::WaitUntil(f, limit);
 }
 
 // What an object is, for comparing views of the cluster: key → uid and version.

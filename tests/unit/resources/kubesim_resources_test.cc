@@ -14,26 +14,18 @@
 #include "kube/config.h"
 #include "kube/informer.h"
 #include "resources/sampler.h"
+#include "support/wait.h"
 #include "unit/kube/temp_files.h"
 
 namespace kprof::resources {
 namespace {
 
 using namespace std::chrono_literals;
-
-std::string KubesimDir() {
-  const char* dir = std::getenv("KPROF_KUBESIM_DIR");
-  return dir != nullptr && *dir != '\0' ? dir : KPROF_DEFAULT_KUBESIM_DIR;
-}
+using testing_support::KubesimDir;
 
 template <typename F>
 bool WaitUntil(F f, std::chrono::milliseconds limit = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (f()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return f();
+  return testing_support::WaitUntil(f, limit);
 }
 
 class KubesimResources : public ::testing::Test {
