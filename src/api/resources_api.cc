@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/params.h"
 #include "base/strings.h"
 #include "net/http.h"
 #include "store/timeparse.h"
@@ -21,12 +22,6 @@ using resources::Sample;
 constexpr size_t kMaxSamples = 100000;
 constexpr int64_t kMaxBuckets = 10000;
 constexpr int64_t kDefaultRangeNanos = int64_t{3600} * 1000000000;
-
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string Param(const Request& req, std::string_view name) {
   return std::string(TrimSpace(req.Query(name).value_or("")));
@@ -44,49 +39,21 @@ Result<ResourceRequest> ParseRequest(const Request& req) {
   q.pod = Param(req, "pod");
   q.deployment = Param(req, "deployment");
   q.container = Param(req, "container");
-  std::string_view list = req.Query("replicaset").value_or("");
-  while (!list.empty()) {
-    size_t comma = list.find(',');
-    std::string_view name = TrimSpace(list.substr(0, comma));
-    if (!name.empty()) q.replicasets.emplace_back(name);
-    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
-  }
+  q.replicasets = ListParam(req, "replicaset");
   std::string format = Param(req, "format");
   if (!format.empty() && format != "json") return InvalidArgument("format must be json");
-  int64_t now = NowNanos();
-  q.to_nanos = now;
-  q.from_nanos = now - kDefaultRangeNanos;
-  if (auto from = req.Query("from")) {
-    auto t = store::ParseTime(*from, now);
-    if (!t.ok()) return t.status().WithContext("from");
-    q.from_nanos = *t;
-  }
-  if (auto to = req.Query("to")) {
-    auto t = store::ParseTime(*to, now);
-    if (!t.ok()) return t.status().WithContext("to");
-    q.to_nanos = *t;
-  }
-  if (q.from_nanos > q.to_nanos) return InvalidArgument("\"from\" is after \"to\"");
-  if (auto step = req.Query("step")) {
-    auto d = store::ParseDuration(*step);
-    if (!d.ok() || *d <= 0) return InvalidArgument("\"step\" must be a positive duration");
-    r.step_nanos = *d;
+  KPROF_ASSIGN_OR_RETURN(TimeRange range, TimeRangeParams(req, NowNanos(), kDefaultRangeNanos));
+  q.from_nanos = range.from;
+  q.to_nanos = range.to;
+  KPROF_ASSIGN_OR_RETURN(r.step_nanos, DurationParam(req, "step", 0));
+  if (r.step_nanos > 0) {
     double buckets =
         (static_cast<double>(q.to_nanos) - static_cast<double>(q.from_nanos)) / r.step_nanos;
     if (buckets > kMaxBuckets) {
       return InvalidArgument("more than 10000 buckets: use a larger \"step\"");
     }
   }
-  q.limit = kMaxSamples;
-  if (auto limit = req.Query("limit")) {
-    std::string text(*limit);
-    char* end = nullptr;
-    long long n = std::strtoll(text.c_str(), &end, 10);
-    if (text.empty() || *end != '\0' || n <= 0) {
-      return InvalidArgument("\"limit\" must be a positive integer");
-    }
-    q.limit = std::min(static_cast<size_t>(n), kMaxSamples);
-  }
+  KPROF_ASSIGN_OR_RETURN(q.limit, CountParam(req, "limit", kMaxSamples, kMaxSamples, true));
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/ingest.h"
+#include "api/params.h"
 #include "net/http.h"
 #include "rollout/report.h"
 #include "rollout/rollout_json.h"
@@ -20,12 +21,6 @@ using net::Response;
 
 constexpr std::size_t kDefaultLimit = 100;
 constexpr std::size_t kMaxLimit = 10000;
-
-std::int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Response Json(const json& j) {
   Response r;
@@ -47,37 +42,24 @@ class RolloutApi {
     if (filter.namespace_.empty() && !filter.deployment.empty()) {
       return Fail(InvalidArgument("\"deployment\" needs \"namespace\" too"));
     }
-    const std::int64_t now = NowNanos();
-    for (auto [name, out] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
-      if (auto text = req.Query(name)) {
-        auto t = store::ParseTime(*text, now);
-        if (!t.ok()) return Fail(t.status().WithContext(name));
-        *out = *t;
-      }
-    }
-    if (filter.from > filter.to) return Fail(InvalidArgument("\"from\" is after \"to\""));
+    auto range = TimeRangeParams(req, NowNanos(), NowNanos());  // default: all time
+    if (!range.ok()) return Fail(range.status());
+    if (req.Query("from")) filter.from = range->from;
+    if (req.Query("to")) filter.to = range->to;
     std::optional<rollout::Outcome> outcome;
     if (auto text = req.Query("outcome")) {
       auto o = rollout::ParseOutcome(*text);
       if (!o.ok()) return Fail(o.status());
       outcome = *o;
     }
-    std::size_t limit = kDefaultLimit;
-    if (auto text = req.Query("limit")) {
-      char* end = nullptr;
-      std::string digits(*text);
-      long long n = std::strtoll(digits.c_str(), &end, 10);
-      if (digits.empty() || *end != '\0' || n <= 0) {
-        return Fail(InvalidArgument("\"limit\" must be a positive integer"));
-      }
-      limit = std::min<std::size_t>(n, kMaxLimit);
-    }
+    auto limit = CountParam(req, "limit", kDefaultLimit, kMaxLimit, /*positive=*/true);
+    if (!limit.ok()) return Fail(limit.status());
     auto all = Collect(filter);
     if (!all.ok()) return Fail(all.status());
     json items = json::array();
     for (const rollout::Rollout& r : *all) {
       if (outcome && r.outcome != *outcome) continue;
-      if (items.size() >= limit) break;
+      if (items.size() >= *limit) break;
       items.push_back(rollout::RolloutToJson(r, /*detail=*/false));
     }
     return Json({{"rollouts", items}});
@@ -93,33 +75,18 @@ class RolloutApi {
     auto r = Find(req.params["id"]);
     if (!r.ok()) return Fail(r.status());
     rollout::ReportOptions options;
-    if (auto w = req.Query("window")) {
-      auto d = store::ParseDuration(*w);
-      if (!d.ok() || *d <= 0)
-        return Fail(InvalidArgument("\"window\" must be a positive duration"));
-      options.window_nanos = *d;
-    }
-    if (auto types = req.Query("types")) {
-      std::string_view rest = *types;
-      while (!rest.empty()) {
-        std::size_t comma = rest.find(',');
-        std::string type(rest.substr(0, comma));
-        if (!type.empty() && !IsKnownProfileType(type)) {
-          return Fail(InvalidArgument("unknown profile type \"" + type + "\""));
-        }
-        if (!type.empty()) options.types.push_back(type);
-        rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+    auto window = DurationParam(req, "window", options.window_nanos);
+    if (!window.ok()) return Fail(window.status());
+    options.window_nanos = *window;
+    for (const std::string& type : ListParam(req, "types")) {
+      if (!IsKnownProfileType(type)) {
+        return Fail(InvalidArgument("unknown profile type \"" + type + "\""));
       }
+      options.types.push_back(type);
     }
-    if (auto top = req.Query("top")) {
-      std::string digits(*top);
-      char* end = nullptr;
-      long long n = std::strtoll(digits.c_str(), &end, 10);
-      if (digits.empty() || *end != '\0' || n <= 0) {
-        return Fail(InvalidArgument("\"top\" must be a positive integer"));
-      }
-      options.top = std::min<long long>(n, 1000);
-    }
+    auto top = CountParam(req, "top", options.top, 1000, /*positive=*/true);
+    if (!top.ok()) return Fail(top.status());
+    options.top = *top;
     std::string format(req.Query("format").value_or("json"));
     if (format != "json" && format != "text") {
       return Fail(InvalidArgument("\"format\" must be json or text"));

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/observe.h"
+#include "api/params.h"
 #include "net/http.h"
 #include "pprof/diff.h"
 #include "pprof/encode.h"
@@ -23,12 +24,6 @@ using net::Response;
 
 constexpr size_t kDefaultListLimit = 100;
 constexpr size_t kMaxListLimit = 1000;
-
-int64_t NowNanos() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Response Json(const json& j, int status = 200) {
   Response r;
@@ -78,33 +73,15 @@ Result<store::ProfileQuery> ParseQuery(const Request& req, bool need_type,
   auto parsed = store::Selector::Parse(selector);
   if (!parsed.ok()) return parsed.status().WithContext(std::string(prefix) + "query");
   q.selector = std::move(parsed).value();
-  int64_t now = NowNanos();
-  q.to_nanos = now;
-  q.from_nanos = now - int64_t{3600} * 1000000000;
-  if (auto from = param("from")) {
-    auto t = store::ParseTime(*from, now);
-    if (!t.ok()) return t.status().WithContext(std::string(prefix) + "from");
-    q.from_nanos = *t;
-  }
-  if (auto to = param("to")) {
-    auto t = store::ParseTime(*to, now);
-    if (!t.ok()) return t.status().WithContext(std::string(prefix) + "to");
-    q.to_nanos = *t;
-  }
-  if (q.from_nanos > q.to_nanos) return InvalidArgument("\"from\" is after \"to\"");
+  KPROF_ASSIGN_OR_RETURN(TimeRange range,
+                         TimeRangeParams(req, NowNanos(), int64_t{3600} * 1000000000, prefix));
+  q.from_nanos = range.from;
+  q.to_nanos = range.to;
   return q;
 }
 
 Result<size_t> ParseCount(const Request& req, std::string_view name, size_t def, size_t max) {
-  auto v = req.Query(name);
-  if (!v) return def;
-  std::string text(*v);
-  char* end = nullptr;
-  long long n = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || n < 0) {
-    return InvalidArgument("\"" + std::string(name) + "\" must be a non-negative integer");
-  }
-  return std::min(static_cast<size_t>(n), max);
+  return CountParam(req, name, def, max);
 }
 
 void AddProfileCount(Response* r, const store::MergeOutcome& m) {
