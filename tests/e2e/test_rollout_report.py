@@ -54,7 +54,10 @@ class RolloutReportTest(unittest.TestCase):
             rs = [r for r in server.rollouts("shop") if r["revision"] == 2]
             return rs and rs[0]["outcome"] == "complete" and rs[0]
         rollout = wait_for(complete, 1.0, 0.02, "kprof to mark revision 2 complete")
-        self.assertLessEqual(time.monotonic() - returned, 1.0)
+        lag = time.monotonic() - returned
+        if os.environ.get("KPROF_E2E_VERBOSE"):
+            print("kprof saw the rollout complete %.3f s after kubectl rollout status returned" % lag)
+        self.assertLessEqual(lag, 1.0)
         self.assertEqual(rollout["old_replicasets"], [old_rs])
         self.assertEqual(rollout["images_before"], {"app": "kprof.test/workload:v1"})
         self.assertEqual(rollout["images_after"], {"app": "kprof.test/workload:v2"})
