@@ -158,6 +158,16 @@ struct ServerCommand {
       if (!d.ok()) return Fail(d.status().WithContext("--resources-interval"));
       sample_every = *d;
     }
+    rollout::RolloutStore* rollouts_ptr = rollout_store->get();
+    resources::ResourceStore* resources_ptr = resource_store->get();
+    registry.AddCollector([rollouts_ptr, resources_ptr](metrics::Registry* r) {
+      r->GetGauge("kprof_store_corrupt_records", "Stored records skipped as unreadable",
+                  {{"store", "rollouts"}})
+          ->Set(static_cast<double>(rollouts_ptr->corrupt_records()));
+      r->GetGauge("kprof_store_corrupt_records", "Stored records skipped as unreadable",
+                  {{"store", "resources"}})
+          ->Set(static_cast<double>(resources_ptr->corrupt_values()));
+    });
     api::RolloutSources rollout_sources{tracker.get(), rollout_store->get(), store.get(),
                                         resource_store->get()};
     api::AddRolloutRoutes(router.get(), rollout_sources, context);

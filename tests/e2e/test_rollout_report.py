@@ -157,6 +157,7 @@ class RolloutReportTest(unittest.TestCase):
         self.assertTrue(all(pod["ready"] is None for pod in detail["pods"]))
         metrics = server.get("/metrics", raw=True)
         self.assertIn('kprof_rollout_duration_seconds_count{outcome="failed"}', metrics)
+        self.assertIn('kprof_store_corrupt_records{store="rollouts"} 0', metrics)
 
     def test_crashing_pods_show_crash_loop(self):
         sim, server = self.sim, self.server
