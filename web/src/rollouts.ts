@@ -1,0 +1,68 @@
+// Rollouts: the list (GET /api/v1/rollouts) and one rollout's detail page with its pod
+// phase waterfall (GET /api/v1/rollouts/{id}).
+
+import { getJson } from "./api";
+import { h } from "./dom";
+import { formatSeconds, formatTime } from "./format";
+import type { Rollout } from "./rollout_types";
+import { hrefFor, type ViewState } from "./state";
+import { PHASES, renderWaterfall } from "./waterfall";
+
+const PHASE_LABEL: Record<string, string> = Object.fromEntries(PHASES.map((p) => [p.name, p.label]));
+
+function outcomeBadge(outcome: string): HTMLElement {
+  return h("span", { class: `outcome ${outcome}` }, outcome.replace("_", " "));
+}
+
+export async function renderRolloutList(state: ViewState): Promise<Node> {
+  const params: Record<string, string> = {};
+  for (const key of ["namespace", "deployment", "outcome"]) if (state[key]) params[key] = state[key];
+  const { rollouts } = await getJson<{ rollouts: Rollout[] }>("/api/v1/rollouts", params);
+  const title = h("h1", {}, "Rollouts");
+  if (rollouts.length === 0) {
+    return h("section", { class: "rollouts" }, title,
+      h("p", { class: "empty", "data-empty": "rollouts" },
+        "No rollouts recorded yet. The server records Deployment rollouts while it watches a cluster (--kubeconfig)."));
+  }
+  const header = h("tr", {}, ...["Deployment", "Revision", "Outcome", "Start", "Duration", "Pods ready", "Slowest phase"]
+    .map((name) => h("th", {}, name)));
+  const rows = rollouts.map((r) =>
+    h("tr", { "data-id": r.id },
+      h("td", {}, h("a", { href: hrefFor({ view: "rollout", id: r.id }) }, `${r.namespace}/${r.deployment}`)),
+      h("td", { class: "num" }, String(r.revision)),
+      h("td", {}, outcomeBadge(r.outcome)),
+      h("td", {}, formatTime(r.start)),
+      h("td", { class: "num" }, formatSeconds(r.duration_seconds)),
+      h("td", { class: "num" }, `${r.pods_ready}/${r.pods_total}`),
+      h("td", {}, r.slowest
+        ? `${PHASE_LABEL[r.slowest.slowest_phase] ?? r.slowest.slowest_phase} ${formatSeconds(r.slowest.slowest_phase_seconds)}`
+        : "-"),
+    ));
+  return h("section", { class: "rollouts" }, title,
+    h("table", { class: "data" }, h("thead", {}, header), h("tbody", {}, ...rows)));
+}
+
+export async function renderRolloutDetail(state: ViewState): Promise<Node> {
+  const id = state.id ?? "";
+  const r = await getJson<Rollout>(`/api/v1/rollouts/${encodeURIComponent(id)}`);
+  const reportUrl = `/api/v1/rollouts/${encodeURIComponent(id)}/report?format=text`;
+  const facts: Array<[string, Node | string]> = [
+    ["Outcome", outcomeBadge(r.outcome)],
+    ["Started", formatTime(r.start)],
+    ["Duration", r.duration_seconds === null ? "running" : formatSeconds(r.duration_seconds)],
+    ["Pods ready", `${r.pods_ready}/${r.pods_total} (desired ${r.desired})`],
+    ["ReplicaSets", `${r.old_replicasets.join(", ") || "-"} → ${r.new_replicaset || "-"}`],
+  ];
+  if (r.message) facts.push(["Message", r.message]);
+  return h("section", { class: "rollout", "data-id": r.id },
+    h("p", { class: "crumbs" }, h("a", { href: hrefFor({ view: "rollouts" }) }, "Rollouts"), " / ", r.id),
+    h("h1", {}, `${r.namespace}/${r.deployment} revision ${r.revision}`),
+    h("dl", { class: "facts" }, ...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+    h("h2", {}, "Pod phases"),
+    renderWaterfall(r),
+    h("p", { class: "links" },
+      "Report: ", h("a", { href: reportUrl, "data-link": "report-text" }, "text"), " · ",
+      h("a", { href: reportUrl.replace("format=text", "format=json") }, "JSON"),
+      " — or ", h("code", {}, `kubectl kprof rollout report deploy/${r.deployment} -n ${r.namespace} --revision ${r.revision}`)),
+  );
+}
