@@ -11,6 +11,7 @@ export function parseTime(value: string | null | undefined): number | null {
 // 0.0032 → "3.2ms", 2.1 → "2.1s", 125 → "2m5s"; "-" when unknown (null or negative).
 export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || seconds < 0) return "-";
+  if (seconds === 0) return "0s";
   if (seconds < 1) return `${round(seconds * 1000)}ms`;
   if (seconds < 60) return `${round(seconds)}s`;
   const minutes = Math.floor(seconds / 60);
