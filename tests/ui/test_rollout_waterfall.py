@@ -59,6 +59,8 @@ class RolloutWaterfallTest(unittest.TestCase):
                     expected = ["schedule"] + (["image_pull"] if pulled else []) + ["start", "ready"]
                     self.assertEqual(row["phases"], expected, (row, pod))
                 self.assertTrue(any("image_pull" in r["phases"] for r in page["rows"]), page["rows"])
+                self.assertEqual(page["progress_points"], len(detail["progress"]))
+                self.assertGreaterEqual(page["progress_points"], 2)
                 self.assertEqual(page["report_status"], 200)
                 self.assertIn("Rollout of deployment default/shop to revision 2", page["report_head"])
             finally:

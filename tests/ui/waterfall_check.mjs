@@ -1,6 +1,6 @@
 // Opens a kprof server's rollouts list in chromium, follows the link to rollout ID, and
 // prints what the detail page's waterfall shows as JSON on stdout:
-// {"rows":[{"pod":…,"phases":[…]}],"report_status":N,"problems":[…],"screenshots":[…]}.
+// {"rows":[{"pod":…,"phases":[…]}],"progress_points":N,"report_status":N,"problems":[…],"screenshots":[…]}.
 // Driven by test_rollout_waterfall.py, which knows what the rollout should hold.
 //
 // Usage: node waterfall_check.mjs SERVER_URL ROLLOUT_ID
@@ -21,11 +21,13 @@ try {
       pod: g.getAttribute("data-pod"),
       phases: [...g.querySelectorAll("rect.phase")].map((r) => r.getAttribute("data-phase")),
     })));
+  const progressPoints = Number(await page.getAttribute("svg.progress", "data-points"));
   const reportHref = await page.getAttribute('a[data-link="report-text"]', "href");
   const report = await fetch(new URL(reportHref, url));
   const result = {
     url: page.url(),
     rows,
+    progress_points: progressPoints,
     report_status: report.status,
     report_head: (await report.text()).split("\n")[0],
     problems: page.problems,

@@ -24,6 +24,15 @@ export interface PodTimeline {
   problems: PodProblem[];
 }
 
+export interface ProgressPoint {
+  time: string;
+  desired: number;
+  updated: number;
+  ready: number;
+  available: number;
+  total: number;
+}
+
 export interface Rollout {
   id: string;
   namespace: string;
@@ -47,5 +56,6 @@ export interface Rollout {
     slowest_phase: PhaseName;
     slowest_phase_seconds: number | null;
   } | null;
+  progress?: ProgressPoint[];
   pods?: PodTimeline[];
 }

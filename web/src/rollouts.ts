@@ -1,11 +1,12 @@
 // Rollouts: the list (GET /api/v1/rollouts) and one rollout's detail page with its pod
-// phase waterfall (GET /api/v1/rollouts/{id}).
+// phase waterfall and replicas over time (GET /api/v1/rollouts/{id}).
 
 import { getJson } from "./api";
 import { h } from "./dom";
-import { formatSeconds, formatTime } from "./format";
+import { formatSeconds, formatTime, parseTime } from "./format";
 import type { Rollout } from "./rollout_types";
 import { hrefFor, type ViewState } from "./state";
+import { renderProgressChart } from "./progress_chart";
 import { PHASES, renderWaterfall } from "./waterfall";
 
 const PHASE_LABEL: Record<string, string> = Object.fromEntries(PHASES.map((p) => [p.name, p.label]));
@@ -60,6 +61,8 @@ export async function renderRolloutDetail(state: ViewState): Promise<Node> {
     h("dl", { class: "facts" }, ...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
     h("h2", {}, "Pod phases"),
     renderWaterfall(r),
+    h("h2", {}, "Replicas"),
+    renderProgressChart(r.progress ?? [], parseTime(r.end) ?? Date.now()),
     h("p", { class: "links" },
       "Report: ", h("a", { href: reportUrl, "data-link": "report-text" }, "text"), " · ",
       h("a", { href: reportUrl.replace("format=text", "format=json") }, "JSON"),
