@@ -52,6 +52,13 @@ test("rollouts page shows the empty state without console errors", async () => {
   await page.goBack();
   await page.waitForSelector('[data-empty="rollouts"]');
 
+  // Filters go into the URL.
+  await page.fill('form.filters input[name="namespace"]', "shop");
+  await page.selectOption('form.filters select[name="outcome"]', "failed");
+  await page.click("form.filters button");
+  await page.waitForURL(/view=rollouts&namespace=shop&outcome=failed$/);
+  await page.waitForFunction(() => document.querySelector("[data-empty]")?.textContent === "No rollouts match.");
+  assert.equal(await page.inputValue('form.filters input[name="namespace"]'), "shop");
   assert.deepEqual(page.problems, []);
 
   // An unknown rollout shows the server's JSON error (and chromium logs the 404).

@@ -1,6 +1,7 @@
 // The app shell: top navigation, and the view named by the URL's query string rendered
 // into <main>. Views are async functions from the view state to a DOM node; errors they
-// throw (ApiError from the server's JSON errors) are shown in place of the view.
+// throw (ApiError from the server's JSON errors) are shown in place of the view. A node
+// with data-refresh="MS" is rendered again after MS milliseconds unless the view changed.
 
 import { ApiError, setToken, token } from "./api";
 import { h } from "./dom";
@@ -76,6 +77,13 @@ async function render(state: ViewState): Promise<void> {
   if (mine !== generation) return;  // a newer navigation won
   main.replaceChildren(content);
   main.dataset.state = "ready";
+  // A view showing something still changing (a running rollout) asks to be redrawn.
+  const refresh = content instanceof HTMLElement ? Number(content.dataset.refresh) : 0;
+  if (refresh > 0) {
+    setTimeout(() => {
+      if (mine === generation) void render(state);
+    }, refresh);
+  }
 }
 
 // Same-origin links to "/?…" are handled in the page, without a reload.

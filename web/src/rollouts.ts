@@ -1,13 +1,18 @@
-// Rollouts: the list (GET /api/v1/rollouts) and one rollout's detail page with its pod
-// phase waterfall and replicas over time (GET /api/v1/rollouts/{id}).
+// Rollouts: the list (GET /api/v1/rollouts, filtered by namespace, deployment and outcome)
+// and one rollout's detail page with its pod phase waterfall and replicas over time
+// (GET /api/v1/rollouts/{id}). Both redraw every 2 s while a rollout they show is running.
 
 import { getJson } from "./api";
 import { h } from "./dom";
 import { formatSeconds, formatTime, parseTime } from "./format";
 import type { Rollout } from "./rollout_types";
-import { hrefFor, type ViewState } from "./state";
+import { hrefFor, navigate, type ViewState } from "./state";
 import { renderProgressChart } from "./progress_chart";
 import { PHASES, renderWaterfall } from "./waterfall";
+
+const OUTCOMES = ["in_progress", "paused", "complete", "failed", "superseded"];
+const RUNNING = new Set(["in_progress", "paused"]);
+const REFRESH_MS = 2000;
 
 const PHASE_LABEL: Record<string, string> = Object.fromEntries(PHASES.map((p) => [p.name, p.label]));
 
@@ -20,10 +25,13 @@ export async function renderRolloutList(state: ViewState): Promise<Node> {
   for (const key of ["namespace", "deployment", "outcome"]) if (state[key]) params[key] = state[key];
   const { rollouts } = await getJson<{ rollouts: Rollout[] }>("/api/v1/rollouts", params);
   const title = h("h1", {}, "Rollouts");
+  const running = rollouts.some((r) => RUNNING.has(r.outcome));
   if (rollouts.length === 0) {
-    return h("section", { class: "rollouts" }, title,
-      h("p", { class: "empty", "data-empty": "rollouts" },
-        "No rollouts recorded yet. The server records Deployment rollouts while it watches a cluster (--kubeconfig)."));
+    const filtered = Object.keys(params).length > 0;
+    return h("section", { class: "rollouts" }, title, filterForm(state),
+      h("p", { class: "empty", "data-empty": "rollouts" }, filtered
+        ? "No rollouts match."
+        : "No rollouts recorded yet. The server records Deployment rollouts while it watches a cluster (--kubeconfig)."));
   }
   const header = h("tr", {}, ...["Deployment", "Revision", "Outcome", "Start", "Duration", "Pods ready", "Slowest phase"]
     .map((name) => h("th", {}, name)));
@@ -39,8 +47,31 @@ export async function renderRolloutList(state: ViewState): Promise<Node> {
         ? `${PHASE_LABEL[r.slowest.slowest_phase] ?? r.slowest.slowest_phase} ${formatSeconds(r.slowest.slowest_phase_seconds)}`
         : "-"),
     ));
-  return h("section", { class: "rollouts" }, title,
+  return h("section", { class: "rollouts", "data-refresh": running ? REFRESH_MS : undefined }, title,
+    filterForm(state),
     h("table", { class: "data" }, h("thead", {}, header), h("tbody", {}, ...rows)));
+}
+
+// Namespace, deployment and outcome, kept in the URL like every view state.
+function filterForm(state: ViewState): HTMLFormElement {
+  const field = (name: string, placeholder: string) =>
+    h("input", { name, placeholder, value: state[name] ?? "", size: 14 });
+  const outcome = h("select", { name: "outcome" },
+    ...["", ...OUTCOMES].map((o) => {
+      const option = h("option", { value: o }, o ? o.replace("_", " ") : "any outcome");
+      option.selected = (state.outcome ?? "") === o;
+      return option;
+    }));
+  const form = h("form", { class: "filters" },
+    field("namespace", "namespace"), " ", field("deployment", "deployment"), " ", outcome, " ",
+    h("button", { type: "submit" }, "Filter"));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const next: ViewState = { view: "rollouts" };
+    for (const [key, value] of new FormData(form)) if (typeof value === "string" && value) next[key] = value;
+    navigate(next);
+  });
+  return form;
 }
 
 export async function renderRolloutDetail(state: ViewState): Promise<Node> {
@@ -55,7 +86,7 @@ export async function renderRolloutDetail(state: ViewState): Promise<Node> {
     ["ReplicaSets", `${r.old_replicasets.join(", ") || "-"} → ${r.new_replicaset || "-"}`],
   ];
   if (r.message) facts.push(["Message", r.message]);
-  return h("section", { class: "rollout", "data-id": r.id },
+  return h("section", { class: "rollout", "data-id": r.id, "data-refresh": RUNNING.has(r.outcome) ? REFRESH_MS : undefined },
     h("p", { class: "crumbs" }, h("a", { href: hrefFor({ view: "rollouts" }) }, "Rollouts"), " / ", r.id),
     h("h1", {}, `${r.namespace}/${r.deployment} revision ${r.revision}`),
     h("dl", { class: "facts" }, ...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
