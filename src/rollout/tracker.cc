@@ -290,7 +290,7 @@ void Tracker::StartRollout(DeploymentState* d, const kube::Deployment& object, s
     } else if (!previous.Final()) {
       Finish(d, Outcome::kSuperseded, now);
     } else {
-      FillPods(&previous, d->new_rs_uid);
+      Freeze(d);  // a failed rollout that was still being followed
     }
   }
   Rollout r;
@@ -448,6 +448,21 @@ void Tracker::Freeze(DeploymentState* d) {
   FillPods(&r, d->new_rs_uid);
   d->live = false;
   if (!r.id.empty()) changed_[r.id] = d->uid;
+  // Pods deleted during the rollout were kept for its story; the record has them now.
+  if (rs == replicasets_.end()) return;
+  std::set<std::string>& members = rs->second->pods;
+  for (auto it = members.begin(); it != members.end();) {
+    auto p = pods_.find(*it);
+    if (p == pods_.end() || p->second->t.state != "Deleted") {
+      ++it;
+      continue;
+    }
+    auto name = pod_uid_by_name_.find(p->second->ns + "/" + p->second->t.name);
+    if (name != pod_uid_by_name_.end() && name->second == *it) pod_uid_by_name_.erase(name);
+    RememberDeleted(*it);
+    pods_.erase(p);
+    it = members.erase(it);
+  }
 }
 
 void Tracker::ExportMetrics(const DeploymentState& d) {
