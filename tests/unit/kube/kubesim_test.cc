@@ -253,8 +253,13 @@ TEST_F(KubesimInformer, ResumesAfterDroppedWatchesWithoutRelisting) {
     for (int i = 0; i < 4; ++i)
       CreatePod("default", "r" + std::to_string(round) + "-" + std::to_string(i));
     DeletePod("bench", "p-0000" + std::to_string(round));
+    // Drop the watch only once it is live (it delivered this round's last pod), and go on
+    // once the informer has started the next one: a drop between watches drops nothing.
+    const std::string last = "r" + std::to_string(round) + "-3";
+    ASSERT_TRUE(WaitUntil([&] { return informer.Get("default", last).has_value(); }));
+    const std::uint64_t watches = informer.stats().watches;
     Sim("/sim/faults/drop-watches");
-    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(WaitUntil([&] { return informer.stats().watches > watches; }));
   }
   ExpectConverged(informer, view);
   InformerStats stats = informer.stats();
