@@ -141,7 +141,9 @@ struct Tracker::ReplicaSetState {
   int spec_replicas = 0;
   int replicas = 0;
   kube::StringPairs images;
-  bool seen = false;  // a placeholder until the object itself arrives
+  bool seen = false;
+  bool rollout_new = false;  // the new ReplicaSet of some rollout: its pods' phases count  // a
+                             // placeholder until the object itself arrives
   std::set<std::string> pods;
 };
 
@@ -330,6 +332,7 @@ void Tracker::AttachRevision(DeploymentState* d) {
     if (rs->deployment_uid != d->uid || rs->revision != r.revision || !rs->seen) continue;
     d->new_rs_uid = uid;
     r.new_replicaset = rs->name;
+    rs->rollout_new = true;
     if (d->start_is_guess && rs->created > 0) {
       r.start = std::min(r.start, rs->created);
       d->start_is_guess = false;
@@ -442,7 +445,7 @@ void Tracker::Freeze(DeploymentState* d) {
   if (rs != replicasets_.end()) {
     for (const std::string& uid : rs->second->pods) {
       auto it = pods_.find(uid);
-      if (it != pods_.end() && !it->second->phases_observed) ObservePhases(it->second.get());
+      if (it != pods_.end() && ReadyToObserve(*it->second)) ObservePhases(it->second.get());
     }
   }
   FillPods(&r, d->new_rs_uid);
@@ -632,11 +635,9 @@ void Tracker::OnPod(const kube::Pod& pod) {
 
   auto rs = replicasets_.find(p->rs_uid);
   if (rs == replicasets_.end()) return;
+  if (rs->second->rollout_new && ReadyToObserve(*p)) ObservePhases(p);
   DeploymentState* d = FindDeployment(rs->second->deployment_uid);
   if (d == nullptr || !d->live || d->new_rs_uid != p->rs_uid) return;
-  if (t.ready != 0 && !p->phases_observed && (t.pull_finished != 0 || t.image_present)) {
-    ObservePhases(p);
-  }
   Touch(d);
   Settle(d);
 }
@@ -702,11 +703,11 @@ void Tracker::OnEvent(const kube::Event& event) {
   ApplyEvent(p, event, now);
   auto rs = replicasets_.find(p->rs_uid);
   if (rs == replicasets_.end()) return;
+  // The kubelet's Pulled event may come after the rollout was frozen: its phases are
+  // observed when it does.
+  if (rs->second->rollout_new && ReadyToObserve(*p)) ObservePhases(p);
   DeploymentState* d = FindDeployment(rs->second->deployment_uid);
   if (d == nullptr || !d->live || d->new_rs_uid != p->rs_uid) return;
-  if (p->t.ready != 0 && !p->phases_observed && (p->t.pull_finished != 0 || p->t.image_present)) {
-    ObservePhases(p);
-  }
   Touch(d);
   Settle(d);
 }
@@ -751,6 +752,10 @@ void Tracker::ApplyEvent(PodState* p, const kube::Event& e, std::int64_t observe
   } else if (e.type == "Warning" || IsProblemReason(e.reason)) {
     AddProblem(&t, e.reason, e.message, first, last, std::max(1, e.count));
   }
+}
+
+bool Tracker::ReadyToObserve(const PodState& p) {
+  return !p.phases_observed && p.t.ready != 0 && (p.t.pull_finished != 0 || p.t.image_present);
 }
 
 void Tracker::ObservePhases(PodState* p) {
