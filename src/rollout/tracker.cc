@@ -141,9 +141,8 @@ struct Tracker::ReplicaSetState {
   int spec_replicas = 0;
   int replicas = 0;
   kube::StringPairs images;
-  bool seen = false;
-  bool rollout_new = false;  // the new ReplicaSet of some rollout: its pods' phases count  // a
-                             // placeholder until the object itself arrives
+  bool seen = false;         // false while only its pods have named it
+  bool rollout_new = false;  // the new ReplicaSet of some rollout: its pods' phases count
   std::set<std::string> pods;
 };
 
@@ -633,13 +632,7 @@ void Tracker::OnPod(const kube::Pod& pod) {
     pending_.erase(range.first, range.second);
   }
 
-  auto rs = replicasets_.find(p->rs_uid);
-  if (rs == replicasets_.end()) return;
-  if (rs->second->rollout_new && ReadyToObserve(*p)) ObservePhases(p);
-  DeploymentState* d = FindDeployment(rs->second->deployment_uid);
-  if (d == nullptr || !d->live || d->new_rs_uid != p->rs_uid) return;
-  Touch(d);
-  Settle(d);
+  PodChanged(p);
 }
 
 void Tracker::OnPodDeleted(const kube::Pod& pod) {
@@ -701,10 +694,15 @@ void Tracker::OnEvent(const kube::Event& event) {
     return;
   }
   ApplyEvent(p, event, now);
+  PodChanged(p);
+}
+
+// After a pod or one of its events changed it: its phases go to the histogram once it is
+// ready and its pull is known (the kubelet's Pulled event may come after the rollout was
+// frozen), and a running rollout of its ReplicaSet is touched and maybe settled.
+void Tracker::PodChanged(PodState* p) {
   auto rs = replicasets_.find(p->rs_uid);
   if (rs == replicasets_.end()) return;
-  // The kubelet's Pulled event may come after the rollout was frozen: its phases are
-  // observed when it does.
   if (rs->second->rollout_new && ReadyToObserve(*p)) ObservePhases(p);
   DeploymentState* d = FindDeployment(rs->second->deployment_uid);
   if (d == nullptr || !d->live || d->new_rs_uid != p->rs_uid) return;
