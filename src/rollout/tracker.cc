@@ -141,7 +141,8 @@ struct Tracker::ReplicaSetState {
   int spec_replicas = 0;
   int replicas = 0;
   kube::StringPairs images;
-  bool seen = false;  // a placeholder until the object itself arrives
+  bool seen = false;         // false while only its pods have named it
+  bool rollout_new = false;  // the new ReplicaSet of some rollout: its pods' phases count
   std::set<std::string> pods;
 };
 
@@ -290,7 +291,7 @@ void Tracker::StartRollout(DeploymentState* d, const kube::Deployment& object, s
     } else if (!previous.Final()) {
       Finish(d, Outcome::kSuperseded, now);
     } else {
-      FillPods(&previous, d->new_rs_uid);
+      Freeze(d);  // a failed rollout that was still being followed
     }
   }
   Rollout r;
@@ -330,6 +331,7 @@ void Tracker::AttachRevision(DeploymentState* d) {
     if (rs->deployment_uid != d->uid || rs->revision != r.revision || !rs->seen) continue;
     d->new_rs_uid = uid;
     r.new_replicaset = rs->name;
+    rs->rollout_new = true;
     if (d->start_is_guess && rs->created > 0) {
       r.start = std::min(r.start, rs->created);
       d->start_is_guess = false;
@@ -442,12 +444,27 @@ void Tracker::Freeze(DeploymentState* d) {
   if (rs != replicasets_.end()) {
     for (const std::string& uid : rs->second->pods) {
       auto it = pods_.find(uid);
-      if (it != pods_.end() && !it->second->phases_observed) ObservePhases(it->second.get());
+      if (it != pods_.end() && ReadyToObserve(*it->second)) ObservePhases(it->second.get());
     }
   }
   FillPods(&r, d->new_rs_uid);
   d->live = false;
   if (!r.id.empty()) changed_[r.id] = d->uid;
+  // Pods deleted during the rollout were kept for its story; the record has them now.
+  if (rs == replicasets_.end()) return;
+  std::set<std::string>& members = rs->second->pods;
+  for (auto it = members.begin(); it != members.end();) {
+    auto p = pods_.find(*it);
+    if (p == pods_.end() || p->second->t.state != "Deleted") {
+      ++it;
+      continue;
+    }
+    auto name = pod_uid_by_name_.find(p->second->ns + "/" + p->second->t.name);
+    if (name != pod_uid_by_name_.end() && name->second == *it) pod_uid_by_name_.erase(name);
+    RememberDeleted(*it);
+    pods_.erase(p);
+    it = members.erase(it);
+  }
 }
 
 void Tracker::ExportMetrics(const DeploymentState& d) {
@@ -615,15 +632,7 @@ void Tracker::OnPod(const kube::Pod& pod) {
     pending_.erase(range.first, range.second);
   }
 
-  auto rs = replicasets_.find(p->rs_uid);
-  if (rs == replicasets_.end()) return;
-  DeploymentState* d = FindDeployment(rs->second->deployment_uid);
-  if (d == nullptr || !d->live || d->new_rs_uid != p->rs_uid) return;
-  if (t.ready != 0 && !p->phases_observed && (t.pull_finished != 0 || t.image_present)) {
-    ObservePhases(p);
-  }
-  Touch(d);
-  Settle(d);
+  PodChanged(p);
 }
 
 void Tracker::OnPodDeleted(const kube::Pod& pod) {
@@ -685,13 +694,18 @@ void Tracker::OnEvent(const kube::Event& event) {
     return;
   }
   ApplyEvent(p, event, now);
+  PodChanged(p);
+}
+
+// After a pod or one of its events changed it: its phases go to the histogram once it is
+// ready and its pull is known (the kubelet's Pulled event may come after the rollout was
+// frozen), and a running rollout of its ReplicaSet is touched and maybe settled.
+void Tracker::PodChanged(PodState* p) {
   auto rs = replicasets_.find(p->rs_uid);
   if (rs == replicasets_.end()) return;
+  if (rs->second->rollout_new && ReadyToObserve(*p)) ObservePhases(p);
   DeploymentState* d = FindDeployment(rs->second->deployment_uid);
   if (d == nullptr || !d->live || d->new_rs_uid != p->rs_uid) return;
-  if (p->t.ready != 0 && !p->phases_observed && (p->t.pull_finished != 0 || p->t.image_present)) {
-    ObservePhases(p);
-  }
   Touch(d);
   Settle(d);
 }
@@ -736,6 +750,10 @@ void Tracker::ApplyEvent(PodState* p, const kube::Event& e, std::int64_t observe
   } else if (e.type == "Warning" || IsProblemReason(e.reason)) {
     AddProblem(&t, e.reason, e.message, first, last, std::max(1, e.count));
   }
+}
+
+bool Tracker::ReadyToObserve(const PodState& p) {
+  return !p.phases_observed && p.t.ready != 0 && (p.t.pull_finished != 0 || p.t.image_present);
 }
 
 void Tracker::ObservePhases(PodState* p) {

@@ -130,6 +130,8 @@ class Tracker {
   void Settle(DeploymentState* d);
   void Freeze(DeploymentState* d);
   void ApplyEvent(PodState* pod, const kube::Event& event, std::int64_t observed);
+  void PodChanged(PodState* pod);
+  static bool ReadyToObserve(const PodState& pod);
   void ObservePhases(PodState* pod);
   Rollout Snapshot(const DeploymentState& d, const Rollout& r) const;
   void FillPods(Rollout* r, const std::string& rs_uid) const;

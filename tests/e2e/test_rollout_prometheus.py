@@ -134,8 +134,10 @@ class RolloutPrometheusTest(unittest.TestCase):
         ratios = [v for k, v in seen if k == "ratio"]
         self.assertTrue(any(0 < v < 1 for v in ratios), ratios)
         self.assertIn(1.0, [v for k, v in seen if k == "in_progress"])
-        histogram = prom.query('kprof_pod_phase_duration_seconds_count{phase="image_pull"}')["result"]
-        self.assertTrue(histogram and float(histogram[0]["value"][1]) >= 8, histogram)  # both revisions
+        # Both revisions' pods, once Prometheus has scraped the last observation.
+        wait_for(lambda: [s for s in prom.query(
+            'kprof_pod_phase_duration_seconds_count{phase="image_pull"}')["result"]
+            if float(s["value"][1]) >= 8], 20, 0.2, "8 image_pull observations in Prometheus")
 
         # Every query of the Grafana dashboard is valid PromQL with data behind it.
         with open(os.path.join(ROOT, "deploy", "grafana", "kprof-rollouts.json")) as f:

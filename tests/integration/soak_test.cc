@@ -46,6 +46,8 @@ TEST_F(Soak, FiveHundredKeepAliveUploadersForAMinute) {
       ShellQuote(server.url("/api/v1/profiles?service=soak&limit=1&from=2000-01-01T00:00:00Z")));
   EXPECT_NE(list.out.find("\"profiles\""), std::string::npos) << list.out;
   std::printf("soak: %s, server peak RSS %ld KiB\n", load.out.c_str(), rss_kib);
+  // Stop the server first: RocksDB may still be deleting files it compacted away.
+  server.Kill(SIGTERM);
   fs::remove_all(dir);
 }
 

@@ -14,6 +14,7 @@
 #include "kube/config.h"
 #include "kube/informer.h"
 #include "resources/sampler.h"
+#include "support/kube_request.h"
 #include "support/wait.h"
 #include "unit/kube/temp_files.h"
 
@@ -58,15 +59,7 @@ class KubesimResources : public ::testing::Test {
 
   net::Transfer Api(const std::string& method, const std::string& path,
                     const std::string& body = "") {
-    net::ClientRequest request;
-    request.method = method;
-    request.url = path;
-    request.body = body;
-    request.timeout = 30s;
-    if (!body.empty()) request.headers.emplace_back("Content-Type", "application/json");
-    Result<net::ClientRequest> authorized = client_->Authorize(std::move(request));
-    EXPECT_TRUE(authorized.ok());
-    return http_->Do(std::move(*authorized));
+    return testing_support::KubeRequest(*client_, *http_, method, path, body);
   }
 
   kube::testing::TempDir dir_;

@@ -306,6 +306,26 @@ TEST(TrackerPending, HeldEventsAreBoundedOldestFirstAndExpire) {
   EXPECT_EQ(tracker.counts().pending_events, 1u);
 }
 
+TEST_F(TrackerTest, PodsDeletedDuringARolloutStayInItsRecordOnly) {
+  Baseline();
+  kube::Deployment d = BeginV2();
+  kube::Pod gone = MakePod("web-new-gone1", "web-new", kT0);
+  tracker_.OnPod(gone);
+  tracker_.OnPodDeleted(gone);
+  auto live = tracker_.Current("prod", "web");
+  ASSERT_EQ(live->pods.size(), 1u);
+  EXPECT_EQ(live->pods[0].state, "Deleted");
+  d.updated_replicas = d.replicas = d.available_replicas = 2;
+  tracker_.OnDeployment(d);  // complete; nothing left to wait for: frozen
+  auto done = tracker_.Current("prod", "web");
+  EXPECT_EQ(done->outcome, Outcome::kComplete);
+  ASSERT_EQ(done->pods.size(), 1u);
+  // The tracker itself forgot the pod: its late events are dropped, not held.
+  tracker_.OnEvent(PodEvent(gone, "Killing", "Stopping container app", kT0));
+  EXPECT_EQ(tracker_.counts().pending_events, 0u);
+  EXPECT_TRUE(tracker_.OwnerOf("prod", "web-new-gone1").replicaset.empty());
+}
+
 TEST_F(TrackerTest, EventsForDeletedPodsAreNotHeld) {
   kube::Pod pod = MakePod("web-old-gone1", "web-old", kT0);
   tracker_.OnPod(pod);
