@@ -105,7 +105,10 @@ async function startPeer() {
   const deadline = Date.now() + 60000;
   for (;;) {
     if (exited !== null) throw new Error(`go tool pprof exited (${exited}): ${log}`);
-    if (Date.now() > deadline) throw new Error(`go tool pprof did not answer on ${url}: ${log}`);
+    if (Date.now() > deadline) {
+      proc.kill("SIGTERM");
+      throw new Error(`go tool pprof did not answer on ${url}: ${log}`);
+    }
     try {
       // "/" only redirects: an answer without making pprof build a report.
       await fetch(url + "/", { redirect: "manual" });
