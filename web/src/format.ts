@@ -34,3 +34,66 @@ export function formatTime(value: string | null | undefined): string {
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
   );
 }
+
+// A sample value in its pprof unit: nanoseconds as time, bytes with binary prefixes,
+// counts with k/M suffixes.
+export function formatValue(value: number, unit: string): string {
+  const v = Math.abs(value);
+  const sign = value < 0 ? "-" : "";
+  switch (unit) {
+    case "nanoseconds":
+      return sign + formatSeconds(v / 1e9);
+    case "microseconds":
+      return sign + formatSeconds(v / 1e6);
+    case "milliseconds":
+      return sign + formatSeconds(v / 1e3);
+    case "seconds":
+      return sign + formatSeconds(v);
+    case "bytes": {
+      const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+      let k = 0;
+      let x = v;
+      while (x >= 1024 && k < units.length - 1) {
+        x /= 1024;
+        k++;
+      }
+      return `${sign}${k === 0 ? x.toFixed(0) : round(x)}${units[k]}`;
+    }
+    default:
+      if (v >= 1e9) return `${sign}${round(v / 1e9)}G`;
+      if (v >= 1e6) return `${sign}${round(v / 1e6)}M`;
+      if (v >= 1e4) return `${sign}${round(v / 1e3)}k`;
+      return sign + (Number.isInteger(v) ? String(v) : round(v));
+  }
+}
+
+// part / whole as "12.3%"; "-" when the whole is 0.
+export function percent(part: number, whole: number): string {
+  if (!whole) return "-";
+  const p = (100 * part) / whole;
+  return `${Math.abs(p) >= 10 ? p.toFixed(1) : p.toFixed(2)}%`;
+}
+
+const UNIT_MS: Record<string, number> = {
+  ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000,
+};
+
+// The API's time syntax on the client (to size timeline buckets): "now", "now-1h",
+// "-30m", RFC 3339, unix seconds or milliseconds. null when it cannot be read.
+export function resolveTime(value: string, now = Date.now()): number | null {
+  const text = value.trim();
+  if (text === "" || text === "now") return now;
+  const rel = /^(?:now)?\s*-\s*((?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+)$/.exec(text);
+  if (rel) {
+    let total = 0;
+    for (const part of rel[1].matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(part[1]) * UNIT_MS[part[2]];
+    return now - total;
+  }
+  if (/^\d+$/.test(text)) return text.length > 11 ? Number(text) : Number(text) * 1000;
+  return parseTime(text);
+}
+
+// Milliseconds since the epoch → RFC 3339 in UTC, to the millisecond.
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}

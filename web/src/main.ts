@@ -4,7 +4,9 @@
 // with data-refresh="MS" is rendered again after MS milliseconds unless the view changed.
 
 import { ApiError, setToken, token } from "./api";
+import { renderDiff } from "./diff";
 import { h } from "./dom";
+import { renderExplore } from "./explore";
 import { renderRolloutDetail, renderRolloutList } from "./rollouts";
 import { currentState, hrefFor, navigate, onStateChange, type ViewState } from "./state";
 
@@ -16,16 +18,13 @@ const TABS = [
   { view: "rollouts", label: "Rollouts" },
 ];
 
-const notBuilt = (name: string): View => async () =>
-  h("section", {}, h("h1", {}, name), h("p", { class: "empty" }, `The ${name} view is not built yet.`));
-
 const VIEWS: Record<string, { tab: string; render: View }> = {
-  explore: { tab: "explore", render: notBuilt("Explore") },
-  diff: { tab: "diff", render: notBuilt("Diff") },
+  explore: { tab: "explore", render: renderExplore },
+  diff: { tab: "diff", render: renderDiff },
   rollouts: { tab: "rollouts", render: renderRolloutList },
   rollout: { tab: "rollouts", render: renderRolloutDetail },
 };
-const DEFAULT_VIEW = "rollouts";
+const DEFAULT_VIEW = "explore";
 
 function renderNav(active: string): void {
   const nav = document.getElementById("nav")!;

@@ -24,3 +24,14 @@ export function onStateChange(listener: (state: ViewState) => void): void {
   listeners.push(listener);
   window.addEventListener("popstate", () => listener(currentState()));
 }
+
+// Records a change the view has already drawn (a zoom, a search, a sort) in the URL,
+// without rendering again: the URL stays shareable and no data is fetched twice.
+export function patchState(changes: Record<string, string | undefined>): void {
+  const state = currentState();
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === undefined || value === "") delete state[key];
+    else state[key] = value;
+  }
+  history.replaceState(null, "", hrefFor(state));
+}
