@@ -6,6 +6,10 @@ if(KPROF_BUILD_UI)
   add_test(NAME ui_rollouts
     COMMAND ${NODE} --test ${CMAKE_CURRENT_SOURCE_DIR}/ui/rollouts.test.mjs)
   set_tests_properties(ui_rollouts PROPERTIES TIMEOUT 120 ENVIRONMENT "${ui_env}")
+  add_test(NAME ui_explore
+    COMMAND ${NODE} --test ${CMAKE_CURRENT_SOURCE_DIR}/ui/explore.test.mjs)
+  set_tests_properties(ui_explore PROPERTIES FIXTURES_REQUIRED go_profiles TIMEOUT 180
+    ENVIRONMENT "${ui_env};KPROF_TESTDATA_DIR=${KPROF_TESTDATA_DIR};HOME=${CMAKE_CURRENT_BINARY_DIR}")
   add_test(NAME ui_rollout_waterfall
     COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/ui/test_rollout_waterfall.py -v)
   set_tests_properties(ui_rollout_waterfall PROPERTIES FIXTURES_REQUIRED kubesim TIMEOUT 300
