@@ -2,11 +2,15 @@
 
 #include <cctype>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "api/observe.h"
 #include "base/hash.h"
 #include "net/http.h"
+#include "pprof/gzip.h"
 
 namespace kprof::api {
 namespace {
@@ -42,7 +46,22 @@ std::string ETag(std::string_view data) {
   return buf;
 }
 
-net::Response Serve(const net::Request& request, const UiAsset& asset, const std::string& etag) {
+// An asset with what is computed once at start: its ETag and its gzipped bytes.
+struct Prepared {
+  const UiAsset* asset;
+  std::string etag;
+  std::string gzipped;  // empty when gzip would not make it smaller
+};
+
+Prepared Prepare(const UiAsset& asset) {
+  Prepared p{&asset, ETag(asset.data), pprof::Gzip(asset.data, 9)};
+  if (p.gzipped.size() >= asset.data.size()) p.gzipped.clear();
+  return p;
+}
+
+net::Response Serve(const net::Request& request, const Prepared& prepared) {
+  const UiAsset& asset = *prepared.asset;
+  const std::string& etag = prepared.etag;
   net::Response r;
   r.content_type = std::string(ContentType(asset.name));
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
@@ -60,6 +79,14 @@ net::Response Serve(const net::Request& request, const UiAsset& asset, const std
     // The page runs only its own bundle; the favicon is an empty data: URL.
     r.headers.emplace_back("Content-Security-Policy",
                            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'");
+  }
+  if (!prepared.gzipped.empty()) {
+    r.headers.emplace_back("Vary", "Accept-Encoding");
+    if (AcceptsGzip(request)) {
+      r.headers.emplace_back("Content-Encoding", "gzip");
+      r.body = prepared.gzipped;
+      return r;
+    }
   }
   r.body = std::string(asset.data);
   return r;
@@ -83,17 +110,21 @@ void AddUiRoutes(net::Router* router, std::span<const UiAsset> assets) {
         "Web UI (not built)");
     return;
   }
-  const std::string index_etag = ETag(index->data);
+  auto prepared = std::make_shared<std::vector<Prepared>>();
+  for (const UiAsset& a : assets) prepared->push_back(Prepare(a));
+  const Prepared* page = nullptr;
+  for (const Prepared& p : *prepared) {
+    if (p.asset == index) page = &p;
+  }
   router->Add(
-      "GET", "/",
-      [index, index_etag](net::Request& request) { return Serve(request, *index, index_etag); },
+      "GET", "/", [prepared, page](net::Request& request) { return Serve(request, *page); },
       "Web UI");
   router->Add(
       "GET", "/ui/{file}",
-      [assets](net::Request& request) {
+      [prepared](net::Request& request) {
         const std::string& file = request.params["file"];
-        for (const UiAsset& a : assets) {
-          if (a.name == file) return Serve(request, a, ETag(a.data));
+        for (const Prepared& p : *prepared) {
+          if (p.asset->name == file) return Serve(request, p);
         }
         return net::JsonError(404, "no such UI file: " + file);
       },

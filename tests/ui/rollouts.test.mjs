@@ -35,6 +35,8 @@ test("GET / serves index.html and hashed assets are cached for good", async () =
   assert.equal(js.status, 200);
   assert.match(js.headers.get("content-type"), /^text\/javascript/);
   assert.match(js.headers.get("cache-control"), /immutable/);
+  assert.equal(js.headers.get("content-encoding"), "gzip");
+  assert.match(await js.text(), /kprofFlame/);
   assert.equal((await fetch(server.url + "/ui/nope.js")).status, 404);
 });
 
