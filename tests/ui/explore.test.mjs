@@ -96,6 +96,10 @@ test("explore: the flame graph's widest frames are the API top table's, at their
   assert.equal(await page.textContent("nav a.active"), "Explore");
   const top = await api("/api/v1/merge", { service: "shop", type: "cpu", from: "now-1h", to: "now", format: "top", limit: "5000" });
   const frames = await page.evaluate(() => window.kprofFlame.frames());
+  // The flame graph's JSON travels gzipped (fetch asks for it, as browsers do).
+  const flame = await fetch(`${server.url}/api/v1/merge?service=shop&type=cpu&format=flame`);
+  assert.equal(flame.headers.get("content-encoding"), "gzip");
+  assert.equal((await flame.json()).flame.value, top.total);
   const canvasWidth = await page.evaluate(() => document.querySelector('canvas.flame[data-id="main"]').clientWidth);
   assert.ok(frames.length > 20, `only ${frames.length} frames drawn`);
   const widths = widthsByName(frames.filter((f) => f.name !== "root"));

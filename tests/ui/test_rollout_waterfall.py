@@ -1,7 +1,9 @@
 """The web UI's rollout detail page against a kprof server watching the Kubernetes
-simulator: after one `kubectl set image`, the page (reached from the rollouts list) draws
-one waterfall row per new pod, each with the phases the API reports, and links to the text
-report.
+simulator and profiling its pods (real Go workloads): after one `kubectl set image` to a
+version that burns CPU in main.regressedFunc, the page (reached from the rollouts list)
+draws one waterfall row per new pod with the phases the API reports, CPU and memory lines
+for the old and the new pods, the before/after comparison with main.regressedFunc first
+among the functions that grew, and opens that comparison as a diff flame graph.
 
 The browser part is waterfall_check.mjs (node + playwright-core + Debian's chromium);
 KPROF_WEB_DIR names the build's web directory, KPROF_BIN and KPROF_KUBESIM_DIR as for
@@ -23,13 +25,19 @@ from kprof_helper import kubesim_helper, wait_for  # noqa: E402
 class RolloutWaterfallTest(unittest.TestCase):
     def test_one_row_per_new_pod(self):
         with kubesim_helper.Sim(config={"pull_ms": 300, "ready_ms": 100}) as sim:
-            server = kprof_helper.Server(sim, ["--resources-interval", "0"])
+            server = kprof_helper.Server(sim, ["--interval", "2s", "--cpu-seconds", "1",
+                                               "--types", "cpu", "--resources-interval", "1s"])
             try:
                 manifest = kubesim_helper.deployment("shop", image="kprof.test/workload:v1",
                                                      replicas=3)
                 sim.kubectl("apply", "-f", kubesim_helper.write_manifest(sim, manifest))
                 code, out, _ = kprof_helper.rollout_status(sim, "shop")
                 self.assertEqual(code, 0, out)
+                first = wait_for(lambda: [r for r in server.rollouts("shop")
+                                          if r["outcome"] == "complete"], 10, 0.1, "revision 1")
+                old_rs = first[0]["new_replicaset"]
+                wait_for(lambda: len(server.profiles('{replicaset="%s"}' % old_rs)) >= 6, 60, 0.2,
+                         "CPU profiles of the v1 pods")
                 kprof_helper.set_image(sim, "shop", "kprof.test/workload:v2")
                 code, out, _ = kprof_helper.rollout_status(sim, "shop")
                 self.assertEqual(code, 0, out)
@@ -41,6 +49,9 @@ class RolloutWaterfallTest(unittest.TestCase):
                 detail = server.get("/api/v1/rollouts/" + rollout["id"])
                 new_pods = sorted(p["name"] for p in detail["pods"])
                 self.assertEqual(len(new_pods), 3)
+                new_rs = rollout["new_replicaset"]
+                wait_for(lambda: len(server.profiles('{replicaset="%s"}' % new_rs)) >= 6, 60, 0.2,
+                         "CPU profiles of the v2 pods")
 
                 p = subprocess.run(["node", os.path.join(HERE, "waterfall_check.mjs"), server.url,
                                     rollout["id"]], capture_output=True, text=True, timeout=120)
@@ -61,6 +72,15 @@ class RolloutWaterfallTest(unittest.TestCase):
                 self.assertTrue(any("image_pull" in r["phases"] for r in page["rows"]), page["rows"])
                 self.assertEqual(page["progress_points"], len(detail["progress"]))
                 self.assertGreaterEqual(page["progress_points"], 2)
+                # CPU and memory: a line per old pod and per new pod.
+                for metric in ("cpu_cores", "memory_working_set_bytes"):
+                    self.assertEqual(page["resources"].get(metric), {"old": 3, "new": 3},
+                                     page["resources"])
+                self.assertEqual(page["grew"][:1], ["main.regressedFunc"], page["grew"])
+                self.assertIsNotNone(page["diff"])
+                self.assertGreater(page["diff"]["drawn"], 10, page["diff"])
+                self.assertEqual(page["diff"]["grew"][:1], ["main.regressedFunc"], page["diff"])
+                self.assertIn("base_query=%7Bnamespace", page["diff"]["url"])
                 self.assertEqual(page["report_status"], 200)
                 self.assertIn("Rollout of deployment default/shop to revision 2", page["report_head"])
             finally:

@@ -1,6 +1,7 @@
 // Opens a kprof server's rollouts list in chromium, follows the link to rollout ID, and
 // prints what the detail page's waterfall shows as JSON on stdout:
-// {"rows":[{"pod":…,"phases":[…]}],"progress_points":N,"report_status":N,"problems":[…],"screenshots":[…]}.
+// {"rows":[{"pod":…,"phases":[…]}],"progress_points":N,"resources":{metric:{old,new}},
+// "grew":[function…],"diff":{url,drawn,grew},"report_status":N,"problems":[…],"screenshots":[…]}.
 // Driven by test_rollout_waterfall.py, which knows what the rollout should hold.
 //
 // Usage: node waterfall_check.mjs SERVER_URL ROLLOUT_ID
@@ -14,7 +15,7 @@ try {
   await page.waitForSelector(`tr[data-id="${id}"] a`);
   const shots = [await screenshot(page, "rollouts-list")];
   await page.click(`tr[data-id="${id}"] a`);
-  await page.waitForSelector("svg.waterfall");
+  await page.waitForSelector('main[data-state="ready"] svg.waterfall');
   shots.push(await screenshot(page, "rollout-detail"));
   const rows = await page.$$eval("svg.waterfall g.pod", (groups) =>
     groups.map((g) => ({
@@ -24,7 +25,29 @@ try {
   const progressPoints = Number(await page.getAttribute("svg.progress", "data-points"));
   const reportHref = await page.getAttribute('a[data-link="report-text"]', "href");
   const report = await fetch(new URL(reportHref, url));
+  // Resources: a line per pod, old pods and new.
+  const resources = await page.$$eval("svg.resources", (charts) => Object.fromEntries(charts.map((c) => [
+    c.dataset.metric, { old: c.querySelectorAll("path.pod.old").length, new: c.querySelectorAll("path.pod.new").length },
+  ])));
+  const grew = await page.$$eval('.comparison[data-type="cpu"] table.changes', (tables) =>
+    tables.length ? [...tables[0].querySelectorAll("tbody tr")].map((tr) => tr.dataset.name) : []);
+  // The before/after comparison opens as a diff flame graph.
+  let diff = null;
+  if (await page.$('.comparison[data-type="cpu"] a[data-link="open-diff"]')) {
+    await page.click('.comparison[data-type="cpu"] a[data-link="open-diff"]');
+    await page.waitForSelector('main[data-view="diff"][data-state="ready"]');
+    await page.waitForSelector('canvas.flame[data-id="main"][data-drawn]', { timeout: 10000 }).catch(() => {});
+    shots.push(await screenshot(page, "rollout-diff"));
+    diff = {
+      url: page.url(),
+      drawn: Number(await page.getAttribute('canvas.flame[data-id="main"]', "data-drawn").catch(() => 0)),
+      grew: await page.$$eval("table.changes tbody tr.grew", (rows) => rows.map((r) => r.dataset.name)),
+    };
+  }
   const result = {
+    resources,
+    grew,
+    diff,
     url: page.url(),
     rows,
     progress_points: progressPoints,

@@ -69,7 +69,7 @@ export function renderResourceChart(series: ResourceSeries[], metric: Metric, ne
   for (const [t, name] of [[start, "start"], [end, "end"]] as Array<[number | null, string]>) {
     if (t === null) continue;
     chart.append(svg("line", { class: `marker ${name}`, x1: x(t), x2: x(t), y1: TOP, y2: HEIGHT - BOTTOM }),
-      svg("text", { class: "axis", x: x(t) + 3, y: TOP + 10 }, `rollout ${name}`));
+      svg("text", { class: "axis", x: x(t) + 3, y: TOP + (name === "end" ? 22 : 10) }, `rollout ${name}`));
   }
   chart.append(svg("text", { class: "axis", x: LEFT, y: HEIGHT - 5 }, "0s"),
     svg("text", { class: "axis", x: WIDTH - 8, y: HEIGHT - 5, "text-anchor": "end" }, `+${formatSeconds((t1 - t0) / 1000)}`));
