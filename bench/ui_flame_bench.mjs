@@ -20,9 +20,8 @@
 //          zoom animation has ended.
 // All times are read in the page with performance.now(), so none of the driver's
 // round trips are counted.
-// The pages need not hold the same tree: pprof's holds every node; kprof's API cuts a flame
-// tree to max_nodes (10,000 by default, the rest folded into "other" nodes). Both counts
-// are reported, with the frames each actually drew (both skip frames under ~1 px).
+// Both pages hold the whole tree (the Explore page asks for up to 32,768 nodes); the node
+// counts are reported with the frames each actually drew (both skip frames under ~1 px).
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
