@@ -6,7 +6,7 @@
 // shareable URLs, the pprof download and the copied `go tool pprof` command all work.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -137,6 +137,12 @@ test("explore: click to zoom, reset, and the zoom survives a reload", async () =
   assert.ok(target, "no frame to zoom into");
   const before = await page.locator('canvas.flame[data-id="main"]').screenshot();
   const at = await page.evaluate((name) => window.kprofFlame.frameCenter(name), target.name);
+  // Hovering tells the frame's name, total and self with their shares.
+  await page.mouse.move(at.x, at.y);
+  await page.waitForSelector(".flame-tooltip:not([hidden])");
+  const tip = await page.textContent(".flame-tooltip");
+  assert.ok(tip.startsWith(target.name), tip);
+  assert.match(tip, /Total.*\(\d+(\.\d+)?%\).*Self/s);
   await page.mouse.click(at.x, at.y);
   await page.waitForFunction((name) => document.querySelector('canvas.flame[data-id="main"]').dataset.zoom === name, target.name);
   const zoomed = await page.evaluate((name) => window.kprofFlame.frames().filter((f) => f.name === name && f.w > 0), target.name);
@@ -315,6 +321,58 @@ test("diff: v1 against v2 shows main.regressedFunc grown, in red, and the diff p
   assert.ok(m, command);
   const out = execFileSync("go", ["tool", "pprof", "-top", "-normalize", "-diff_base", m[1], m[2]], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
   assert.match(out, /main\.regressedFunc/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test("explore: the form sets service, value and range; a bad selector gets the server's error", async () => {
+  const page = await newPage(browser);
+  await openExplore(page, "service=shop&type=cpu&from=now-1h&to=now");
+  await page.selectOption('form.selection select[name="sample_index"]', "samples");
+  await page.selectOption('form.selection select[name="preset"]', "now-15m");
+  await page.click('form.selection button[type="submit"]');
+  await page.waitForURL(/from=now-15m/);
+  await page.waitForSelector('main[data-state="ready"] canvas.flame[data-id="main"][data-drawn]');
+  assert.match(page.url(), /sample_index=samples/);
+  assert.match(await page.textContent("p.summary"), / samples · /);
+  // v2's uploads 15 and 10 minutes ago are the ones in the last 15 minutes (or just 10).
+  const merged = Number(await page.getAttribute("p.summary", "data-merged"));
+  assert.ok(merged >= 1 && merged <= 2, `merged ${merged}`);
+  assert.deepEqual(page.problems, []);
+
+  await page.fill('form.selection input[name="query"]', '{version=~"("}');
+  await page.click('form.selection button[type="submit"]');
+  await page.waitForSelector('main[data-state="ready"] .error');
+  assert.match(await page.textContent(".error"), /HTTP 400.*query/);
+  for (const problem of page.problems) assert.match(problem, /400/);
+  await page.close();
+});
+
+test("explore: a real 21,000-node profile draws and zooms", async () => {
+  // The Go workload's widetree mode: 16,384 distinct allocation stacks.
+  const dir = mkdtempSync(path.join(os.tmpdir(), "kprof-ui-wide-"));
+  try {
+    execFileSync(path.join(testdata, "workload"), ["-gen-dir", dir, "-gen-kind", "widetree"], { timeout: 60_000 });
+    const r = await fetch(`${server.url}/api/v1/profiles?service=wide&type=allocs`, {
+      method: "POST", body: readFileSync(path.join(dir, "widetree.pb.gz")),
+    });
+    assert.equal(r.status, 201, await r.text());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const page = await newPage(browser);
+  await openExplore(page, "service=wide&type=allocs");
+  const stats = await page.evaluate(() => window.kprofFlame.stats());
+  assert.ok(stats.nodes > 20000, `only ${stats.nodes} nodes`);
+  assert.ok(stats.drawn > 500, `only ${stats.drawn} frames drawn`);
+  // The timeline shows the value the graph shows (allocs profiles default to alloc_space).
+  assert.match(await page.textContent("figure.timeline-figure figcaption"), /bars: alloc_space per/);
+  assert.match(await page.textContent("p.summary"), / alloc_space · /);
+  const at = await page.evaluate(() => window.kprofFlame.frameCenter("main.wideB"));
+  await page.mouse.click(at.x, at.y);
+  await page.waitForFunction(() => document.querySelector('canvas.flame[data-id="main"]').dataset.zoom === "main.wideB");
+  assert.ok(Number(await page.getAttribute('canvas.flame[data-id="main"]', "data-drawn")) > stats.drawn / 4);
+  await screenshot(page, "explore-widetree");
   assert.deepEqual(page.problems, []);
   await page.close();
 });

@@ -67,12 +67,18 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
   const params = selectionParams(state);
   const from = resolveTime(state.from) ?? Date.now() - 3_600_000;
   const to = resolveTime(state.to) ?? Date.now();
-  const [series, merged, top, latest] = await Promise.all([
+  let [series, merged, top, latest] = await Promise.all([
     getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
     orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES })),
     orNothing(getJson<Top>("/api/v1/merge", { ...params, format: "top", limit: TOP_LIMIT })),
     getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" }),
   ]);
+  // The series' default value is the last sample type; the merge follows the profile's
+  // default_sample_type (alloc_space for allocs). Draw both with the same one.
+  if (merged && !state.sample_index && series.sample_type !== merged.flame.meta.sample_type) {
+    series = await getJson<Series>("/api/v1/series",
+      { ...params, step: stepFor(to - from), sample_index: merged.flame.meta.sample_type });
+  }
   const section = h("section", { class: "explore" }, h("h1", {}, "Explore"),
     selectionForm(state, services, latest.profiles[0]?.sample_types ?? []),
     renderTimeline(series, from, to, (f, t) => navigate({ ...state, from: f, to: t })));
