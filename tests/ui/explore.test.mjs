@@ -376,3 +376,15 @@ test("explore: a real 21,000-node profile draws and zooms", async () => {
   assert.deepEqual(page.problems, []);
   await page.close();
 });
+
+test("diff: without a baseline that holds profiles the page says so, without errors", async () => {
+  const page = await newPage(browser);
+  // The default baseline is the hour before the last: nothing was uploaded then.
+  await page.goto(`${server.url}/?view=diff&service=shop&type=cpu`);
+  await page.waitForSelector('main[data-state="ready"]');
+  assert.match(await page.textContent('[data-empty="diff"]'), /No cpu profiles in the baseline/);
+  await page.goto(`${server.url}/?view=explore&service=shop&type=cpu&from=now-7d&to=now-1d`);
+  await page.waitForSelector('main[data-state="ready"] [data-empty="selection"]');
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});

@@ -3,7 +3,8 @@ simulator and profiling its pods (real Go workloads): after one `kubectl set ima
 version that burns CPU in main.regressedFunc, the page (reached from the rollouts list)
 draws one waterfall row per new pod with the phases the API reports, CPU and memory lines
 for the old and the new pods, the before/after comparison with main.regressedFunc first
-among the functions that grew, and opens that comparison as a diff flame graph.
+among the functions that grew, and opens that comparison as a diff flame graph; the Diff
+view compares revision 1's pods with revision 2's the same way.
 
 The browser part is waterfall_check.mjs (node + playwright-core + Debian's chromium);
 KPROF_WEB_DIR names the build's web directory, KPROF_BIN and KPROF_KUBESIM_DIR as for
@@ -54,7 +55,8 @@ class RolloutWaterfallTest(unittest.TestCase):
                          "CPU profiles of the v2 pods")
 
                 p = subprocess.run(["node", os.path.join(HERE, "waterfall_check.mjs"), server.url,
-                                    rollout["id"]], capture_output=True, text=True, timeout=120)
+                                    rollout["id"], first[0]["id"]],
+                                   capture_output=True, text=True, timeout=120)
                 self.assertEqual(p.returncode, 0, p.stderr)
                 page = json.loads(p.stdout)
                 if os.environ.get("KPROF_E2E_VERBOSE"):
@@ -81,6 +83,11 @@ class RolloutWaterfallTest(unittest.TestCase):
                 self.assertGreater(page["diff"]["drawn"], 10, page["diff"])
                 self.assertEqual(page["diff"]["grew"][:1], ["main.regressedFunc"], page["diff"])
                 self.assertIn("base_query=%7Bnamespace", page["diff"]["url"])
+                # Revision 1's pods against revision 2's, picked in the Diff view.
+                self.assertGreater(page["revisions"]["drawn"], 10, page["revisions"])
+                self.assertEqual(page["revisions"]["grew"][:1], ["main.regressedFunc"],
+                                 page["revisions"])
+                self.assertIn("replicaset%3D%22" + old_rs, page["revisions"]["url"])
                 self.assertEqual(page["report_status"], 200)
                 self.assertIn("Rollout of deployment default/shop to revision 2", page["report_head"])
             finally:

@@ -1,13 +1,15 @@
 // Opens a kprof server's rollouts list in chromium, follows the link to rollout ID, and
 // prints what the detail page's waterfall shows as JSON on stdout:
 // {"rows":[{"pod":…,"phases":[…]}],"progress_points":N,"resources":{metric:{old,new}},
-// "grew":[function…],"diff":{url,drawn,grew},"report_status":N,"problems":[…],"screenshots":[…]}.
+// "grew":[function…],"diff":{url,drawn,grew},"revisions":{url,drawn,grew},"report_status":N,"problems":[…],"screenshots":[…]}.
 // Driven by test_rollout_waterfall.py, which knows what the rollout should hold.
 //
-// Usage: node waterfall_check.mjs SERVER_URL ROLLOUT_ID
+// With PREVIOUS_ID (the rollout before), also compares the two revisions' pods in Diff.
+//
+// Usage: node waterfall_check.mjs SERVER_URL ROLLOUT_ID [PREVIOUS_ID]
 import { launch, newPage, screenshot } from "./browser.mjs";
 
-const [url, id] = process.argv.slice(2);
+const [url, id, previousId] = process.argv.slice(2);
 const browser = await launch();
 try {
   const page = await newPage(browser);
@@ -44,7 +46,24 @@ try {
       grew: await page.$$eval("table.changes tbody tr.grew", (rows) => rows.map((r) => r.dataset.name)),
     };
   }
+  let revisions = null;
+  if (previousId) {
+    await page.goto(url + "/?view=diff&type=cpu");
+    await page.waitForSelector('main[data-state="ready"] form.revisions');
+    await page.selectOption('select[name="base_revision"]', previousId);
+    await page.selectOption('select[name="revision"]', id);
+    await page.click('form.revisions button[type="submit"]');
+    await page.waitForURL(/base_revision=/);
+    await page.waitForSelector('main[data-state="ready"] canvas.flame[data-id="main"][data-drawn]', { timeout: 10000 }).catch(() => {});
+    shots.push(await screenshot(page, "diff-revisions"));
+    revisions = {
+      url: page.url(),
+      drawn: Number(await page.getAttribute('canvas.flame[data-id="main"]', "data-drawn").catch(() => 0)),
+      grew: await page.$$eval("table.changes tbody tr.grew", (rows) => rows.map((r) => r.dataset.name)),
+    };
+  }
   const result = {
+    revisions,
     resources,
     grew,
     diff,

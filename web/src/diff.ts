@@ -8,7 +8,7 @@ import { formState, loadServices, selectionFields, selectionParams, serviceField
 import { h } from "./dom";
 import { FlameGraph, type FlameMode } from "./flame";
 import { FlameData, type FlameJson, type FlameMeta } from "./flame_data";
-import { formatTime, formatValue } from "./format";
+import { formatTime, formatValue, parseTime } from "./format";
 import { apiUrl, pprofBar, shellQuote, tokenNote } from "./pprof_links";
 import type { Rollout } from "./rollout_types";
 import { navigate, patchState, type ViewState } from "./state";
@@ -90,8 +90,21 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
     state.base_to = "now-1h";
   }
   if (state.base_query === undefined) state.base_query = state.query ?? "";
-  const section = h("section", { class: "diff" }, h("h1", {}, "Diff"), diffForm(state, services), await rolloutPicker(state));
+  const picker = rolloutPicker(state);
   const params = diffParams(state);
+  const section = h("section", { class: "diff" }, h("h1", {}, "Diff"), diffForm(state, services));
+  // Each side's newest profile first (metadata only), so an empty side is said plainly
+  // instead of being a 404 from the diff.
+  const newest = (prefix: string) =>
+    getJson<{ profiles: unknown[] }>("/api/v1/profiles", { ...selectionParams(state, prefix), limit: "1" })
+      .then((r) => r.profiles.length > 0);
+  const [hasBase, hasComparison] = await Promise.all([newest("base_"), newest(""), picker.then((node) => section.append(node))]);
+  if (!hasBase || !hasComparison) {
+    const side = !hasBase ? (!hasComparison ? "either side" : "the baseline") : "the comparison";
+    section.append(h("p", { class: "empty", "data-empty": "diff" },
+      `No ${state.type} profiles in ${side}. Pick ranges and selectors that hold profiles, or a rollout below the form.`));
+    return section;
+  }
   let report: DiffJson;
   let flame: DiffFlame;
   try {
@@ -116,7 +129,9 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
       download: apiUrl("/api/v1/diff", { ...params, format: "pprof" }),
       filename: `${state.type}-diff.pb.gz`,
       command: diffCommand(state),
-      note: tokenNote(),
+      note: tokenNote() ?? (params.normalize === "per-second"
+        ? "go tool pprof has no per-second comparison: the command compares raw values; the download is per second."
+        : undefined),
     }),
   );
   const mode: FlameMode = state.mode === "icicle" ? "icicle" : "flame";
@@ -168,22 +183,50 @@ function diffForm(state: ViewState, services: Service[]): HTMLFormElement {
   return form;
 }
 
-// "Compare a rollout": recent rollouts; choosing one compares its old pods before it
-// with its new pods after it, for the chosen type.
+// The view state comparing the pods of two revisions (each rollout's new ReplicaSet),
+// each over the time its pods ran: from its rollout's start until the next rollout of
+// that Deployment ended (or now).
+export function revisionDiffState(base: Rollout, comparison: Rollout, all: Rollout[], type: string): ViewState {
+  const side = (r: Rollout) => {
+    const t = (x: Rollout) => parseTime(x.start) ?? 0;
+    const next = all
+      .filter((x) => x.namespace === r.namespace && x.deployment === r.deployment && t(x) > t(r))
+      .sort((a, b) => t(a) - t(b))[0];
+    return {
+      query: `{namespace="${r.namespace}",replicaset="${r.new_replicaset}"}`,
+      from: r.start,
+      to: next?.end ?? "now",
+    };
+  };
+  const a = side(base);
+  const b = side(comparison);
+  return {
+    view: "diff", type, service: "", base_query: a.query, base_from: a.from, base_to: a.to,
+    query: b.query, from: b.from, to: b.to, normalize: type === "cpu" ? "per-second" : "total",
+  };
+}
+
+// Rollouts as diff sources: one rollout's old pods before it against its new pods after
+// it, or the pods of two revisions against each other.
 async function rolloutPicker(state: ViewState): Promise<Node> {
   let rollouts: Rollout[] = [];
   try {
-    rollouts = (await getJson<{ rollouts: Rollout[] }>("/api/v1/rollouts", { limit: "50" })).rollouts;
+    rollouts = (await getJson<{ rollouts: Rollout[] }>("/api/v1/rollouts", { limit: "100" })).rollouts;
   } catch {
     return h("span");  // rollouts are optional here
   }
   if (rollouts.length === 0) return h("span");
-  const picker = h("select", { name: "rollout", "aria-label": "rollout" }, h("option", { value: "" }, "Compare a rollout's before and after…"));
-  for (const r of rollouts) {
-    const option = h("option", { value: r.id }, `${r.namespace}/${r.deployment} revision ${r.revision} (${formatTime(r.start)})`);
-    option.selected = state.rollout === r.id;
-    picker.append(option);
-  }
+  const label = (r: Rollout) => `${r.namespace}/${r.deployment} revision ${r.revision} (${formatTime(r.start)})`;
+  const options = (name: string, first: string, selected?: string) => {
+    const select = h("select", { name, "aria-label": name }, h("option", { value: "" }, first));
+    for (const r of rollouts) {
+      const option = h("option", { value: r.id }, label(r));
+      option.selected = selected === r.id;
+      select.append(option);
+    }
+    return select;
+  };
+  const picker = options("rollout", "Compare a rollout's before and after…", state.rollout);
   const status = h("span", { class: "status" });
   picker.addEventListener("change", async () => {
     if (!picker.value) return;
@@ -195,13 +238,26 @@ async function rolloutPicker(state: ViewState): Promise<Node> {
         status.textContent = "this rollout has no profiles on both sides yet";
         return;
       }
-      const r = rollouts.find((x) => x.id === picker.value)!;
-      navigate({ ...rolloutDiffState(p), rollout: r.id });
+      navigate({ ...rolloutDiffState(p), rollout: picker.value });
     } catch (e) {
       status.textContent = (e as Error).message;
     }
   });
-  return h("p", { class: "rollout-picker" }, picker, " ", status);
+  const baseRevision = options("base_revision", "baseline revision…", state.base_revision);
+  const revision = options("revision", "comparison revision…", state.revision);
+  const revisions = h("form", { class: "revisions" }, "or the pods of ", baseRevision, " against ", revision, " ",
+    h("button", { type: "submit" }, "Compare revisions"));
+  revisions.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const a = rollouts.find((r) => r.id === baseRevision.value);
+    const b = rollouts.find((r) => r.id === revision.value);
+    if (!a || !b) {
+      status.textContent = "pick two revisions";
+      return;
+    }
+    navigate({ ...revisionDiffState(a, b, rollouts, state.type || "cpu"), base_revision: a.id, revision: b.id });
+  });
+  return h("div", { class: "rollout-picker" }, picker, " ", revisions, " ", status);
 }
 
 function changesTable(report: DiffJson, onPick: (name: string) => void, initialSort: string): HTMLElement {

@@ -67,11 +67,14 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
   const params = selectionParams(state);
   const from = resolveTime(state.from) ?? Date.now() - 3_600_000;
   const to = resolveTime(state.to) ?? Date.now();
-  let [series, merged, top, latest] = await Promise.all([
+  // The newest matching profile first (cheap, metadata only): an empty selection is an
+  // empty state, not a 404 from the merges.
+  const latest = await getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" });
+  const some = latest.profiles.length > 0;
+  let [series, merged, top] = await Promise.all([
     getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
-    orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES })),
-    orNothing(getJson<Top>("/api/v1/merge", { ...params, format: "top", limit: TOP_LIMIT })),
-    getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" }),
+    some ? orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES })) : null,
+    some ? orNothing(getJson<Top>("/api/v1/merge", { ...params, format: "top", limit: TOP_LIMIT })) : null,
   ]);
   // The series' default value is the last sample type; the merge follows the profile's
   // default_sample_type (alloc_space for allocs). Draw both with the same one.
