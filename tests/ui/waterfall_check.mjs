@@ -33,18 +33,24 @@ try {
   ])));
   const grew = await page.$$eval('.comparison[data-type="cpu"] table.changes', (tables) =>
     tables.length ? [...tables[0].querySelectorAll("tbody tr")].map((tr) => tr.dataset.name) : []);
-  // The before/after comparison opens as a diff flame graph.
-  let diff = null;
-  if (await page.$('.comparison[data-type="cpu"] a[data-link="open-diff"]')) {
-    await page.click('.comparison[data-type="cpu"] a[data-link="open-diff"]');
-    await page.waitForSelector('main[data-view="diff"][data-state="ready"]');
-    await page.waitForSelector('canvas.flame[data-id="main"][data-drawn]', { timeout: 10000 }).catch(() => {});
-    shots.push(await screenshot(page, "rollout-diff"));
-    diff = {
+  const detailUrl = page.url();
+  // What a Diff page shows once drawn: its URL, frames drawn and the functions that grew.
+  const diffShown = async (shot) => {
+    await page.waitForSelector('main[data-view="diff"][data-state="ready"] canvas.flame[data-id="main"][data-drawn]',
+      { timeout: 10000 }).catch(() => {});
+    shots.push(await screenshot(page, shot));
+    return {
       url: page.url(),
       drawn: Number(await page.getAttribute('canvas.flame[data-id="main"]', "data-drawn").catch(() => 0)),
       grew: await page.$$eval("table.changes tbody tr.grew", (rows) => rows.map((r) => r.dataset.name)),
     };
+  };
+  // The before/after comparison opens as a diff flame graph.
+  let diff = null;
+  if (await page.$('.comparison[data-type="cpu"] a[data-link="open-diff"]')) {
+    await page.click('.comparison[data-type="cpu"] a[data-link="open-diff"]');
+    await page.waitForURL(/view=diff/);
+    diff = await diffShown("rollout-diff");
   }
   let revisions = null;
   if (previousId) {
@@ -54,20 +60,14 @@ try {
     await page.selectOption('select[name="revision"]', id);
     await page.click('form.revisions button[type="submit"]');
     await page.waitForURL(/base_revision=/);
-    await page.waitForSelector('main[data-state="ready"] canvas.flame[data-id="main"][data-drawn]', { timeout: 10000 }).catch(() => {});
-    shots.push(await screenshot(page, "diff-revisions"));
-    revisions = {
-      url: page.url(),
-      drawn: Number(await page.getAttribute('canvas.flame[data-id="main"]', "data-drawn").catch(() => 0)),
-      grew: await page.$$eval("table.changes tbody tr.grew", (rows) => rows.map((r) => r.dataset.name)),
-    };
+    revisions = await diffShown("diff-revisions");
   }
   const result = {
     revisions,
     resources,
     grew,
     diff,
-    url: page.url(),
+    url: detailUrl,
     rows,
     progress_points: progressPoints,
     report_status: report.status,
