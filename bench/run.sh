@@ -7,6 +7,8 @@
 #   agent   one agent scraping 2,000 targets every 10 s: CPU, lag, vs a Go peer (issue 4)
 #   rollout the rollout tracker replaying 1,000 Deployments × 10 pods rolling out, vs
 #           python3-kubernetes' watch decoding (issue 5; records the rollout on first use)
+#   ui      the web UI's flame graph vs go tool pprof -http's, both in chromium, on a real
+#           ~21,800-node allocs profile (issue 6)
 set -euo pipefail
 build=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,3 +27,4 @@ GOCACHE="$root/$build/kubesim/gocache" bash "$root/tests/support/kubesim/build.s
   --out "$out/informer.txt"
 bash "$root/bench/agent_bench.sh" "$root/$build" 2000 60 "$out/agent.txt"
 bash "$root/bench/rollout_bench.sh" "$root/$build" "$out/rollout.json"
+bash "$root/bench/ui_flame_bench.sh" "$root/$build" "$out/ui_flame.json"

@@ -23,7 +23,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KPROF_FUZZ_BUILD_DIR:-$root/build-fuzz}
 
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DKPROF_BUILD_FUZZ=ON \
-  -DKPROF_BUILD_TESTS=OFF -DKPROF_BUILD_BENCH=OFF >/dev/null
+  -DKPROF_BUILD_TESTS=OFF -DKPROF_BUILD_BENCH=OFF -DKPROF_BUILD_UI=OFF >/dev/null
 
 seed_decode() {
   local corpus=$1

@@ -76,6 +76,7 @@ wait_for "$out/server.log" 'listening on'
 echo "kprof server is running on $server with the embedded store in $out/data,"
 echo "collecting every 15 s from the pods of a simulated cluster (first profiles in ~15 s)."
 echo
+echo "  The web UI (rollouts so far): $server/?view=rollouts"
 echo "  The cluster:                KUBECONFIG=$kubeconfig kubectl get pods -o wide"
 echo "  What the collector sees:    $server/status"
 echo "  Merged CPU profile, as go tool pprof reads it:"

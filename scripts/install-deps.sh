@@ -26,6 +26,9 @@ PACKAGES=(
   python3-kubernetes
   # a real Prometheus scrapes /metrics in the rollout tests
   prometheus
+  # the web UI's browser tests (playwright-core drives Debian's chromium; fonts-liberation
+  # is only a Recommends of chromium, which --no-install-recommends skips)
+  chromium fonts-liberation
 )
 
 SUDO=""
@@ -49,4 +52,13 @@ if ! command -v kubectl >/dev/null 2>&1; then
   echo "install-deps: kubectl is not on PATH; trying the kubectl package" >&2
   $SUDO apt-get install -y -qq --no-install-recommends kubectl ||
     echo "install-deps: no kubectl package in the apt sources; the kubectl tests will fail" >&2
+fi
+
+# The web UI is built with node and npm (KPROF_BUILD_UI, on by default). They come with the
+# machine (nodesource); Debian's npm conflicts with that nodejs and its node is too old.
+node_major=$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/' || true)
+if [[ -z "$node_major" || "$node_major" -lt 20 ]] || ! command -v npm >/dev/null 2>&1; then
+  echo "install-deps: the web UI needs node >= 20 and npm on PATH (found node '${node_major:-none}');" \
+    "install them, or configure with -DKPROF_BUILD_UI=OFF" >&2
+  exit 1
 fi

@@ -62,8 +62,8 @@ Result<store::ProfileMeta> IngestService::IngestUnobserved(IngestRequest request
       return InvalidArgument("profile is empty: no samples");
     }
   }
-  input.time_nanos =
-      input.profile.time_nanos > 0 ? input.profile.time_nanos : request.created_at_nanos;
+  input.time_nanos = input.profile.time_nanos > 0 && !request.time_given ? input.profile.time_nanos
+                                                                         : request.created_at_nanos;
   input.raw = std::move(request.body);
   return store_->Ingest(std::move(input));
 }

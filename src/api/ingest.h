@@ -39,6 +39,7 @@ struct IngestRequest {
   store::Labels labels;
   std::string body;
   int64_t created_at_nanos = 0;  // used when the profile carries no time
+  bool time_given = false;       // created_at_nanos was asked for: it wins over the profile's
   bool reject_empty = true;      // profefe refuses profiles without samples
 };
 

@@ -1,13 +1,64 @@
 #include "api/observe.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 
 #include "net/http.h"
+#include "pprof/gzip.h"
 
 namespace kprof::api {
 
+bool AcceptsGzip(const net::Request& request) {
+  auto header = request.Header("accept-encoding");
+  if (!header) return false;
+  std::string_view rest = *header;
+  while (!rest.empty()) {
+    size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    std::string_view coding = item.substr(0, item.find(';'));
+    while (!coding.empty() && coding.front() == ' ') coding.remove_prefix(1);
+    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
+    std::string lower(coding);
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != "gzip" && lower != "*") continue;
+    std::string q(item.substr(std::min(item.size(), item.find(';') + 1)));
+    q.erase(std::remove(q.begin(), q.end(), ' '), q.end());
+    // "q=0", "q=0.0", "q=0.000" refuse it.
+    if (q.rfind("q=0", 0) == 0 && q.find_first_not_of("0.", 2) == std::string::npos) continue;
+    return true;
+  }
+  return false;
+}
+
+void GzipIfAccepted(const net::Request& request, net::Response* response) {
+  constexpr size_t kMinBytes = 1024;
+  const std::string& type = response->content_type;
+  bool text = type.rfind("application/json", 0) == 0 || type.rfind("text/", 0) == 0;
+  if (!text || response->body.size() < kMinBytes || response->status == 304) return;
+  auto is_encoding = [](std::string_view name) {
+    constexpr std::string_view kName = "content-encoding";
+    return std::equal(name.begin(), name.end(), kName.begin(), kName.end(), [](char a, char b) {
+      return std::tolower(static_cast<unsigned char>(a)) == b;
+    });
+  };
+  for (const auto& [name, value] : response->headers) {
+    if (is_encoding(name)) return;
+  }
+  response->headers.emplace_back("Vary", "Accept-Encoding");
+  if (!AcceptsGzip(request)) return;
+  response->body = pprof::Gzip(response->body);
+  response->headers.emplace_back("Content-Encoding", "gzip");
+}
+
 void AddObserved(net::Router* router, const RouteContext& context, const std::string& method,
                  const std::string& pattern, net::Handler handler, std::string help) {
+  handler = [inner = std::move(handler)](net::Request& req) {
+    net::Response r = inner(req);
+    GzipIfAccepted(req, &r);
+    return r;
+  };
   if (context.auth != nullptr) {
     Scope needed = method == "POST" ? Scope::kWrite : Scope::kRead;
     handler = [auth = context.auth, needed, inner = std::move(handler)](net::Request& req) {

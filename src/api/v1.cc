@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "api/observe.h"
 #include "api/params.h"
@@ -120,6 +121,7 @@ class NativeApi {
       auto parsed = store::ParseTime(*t, in.created_at_nanos);
       if (!parsed.ok()) return Fail(parsed.status().WithContext("time"));
       in.created_at_nanos = *parsed;
+      in.time_given = true;
     }
     in.body = std::move(req.body);
     auto meta = ingest_->Ingest(std::move(in));
@@ -222,10 +224,21 @@ class NativeApi {
     if (!normalization.ok()) return Fail(normalization.status());
     auto limit = ParseCount(req, "limit", 20, 10000);
     if (!limit.ok()) return Fail(limit.status());
+    std::string format(req.Query("format").value_or("json"));
+    if (format != "json" && format != "flame" && format != "pprof") {
+      return Fail(InvalidArgument("format must be json, flame or pprof"));
+    }
+    auto max_nodes = ParseCount(req, "max_nodes", 10000, 200000);
+    if (!max_nodes.ok()) return Fail(max_nodes.status());
     auto a = store_->Merge(*base);
     if (!a.ok()) return Fail(a.status().WithContext("base"));
     auto b = store_->Merge(*comparison);
     if (!b.ok()) return Fail(b.status());
+    std::optional<pprof::Profile> raw_a, raw_b;  // DiffProfile takes unprepared profiles
+    if (format == "pprof") {
+      raw_a = a->profile;
+      raw_b = b->profile;
+    }
     auto pa = PrepareFor(req, std::move(a->profile));
     if (!pa.ok()) return Fail(pa.status());
     auto pb = PrepareFor(req, std::move(b->profile));
@@ -233,6 +246,28 @@ class NativeApi {
     auto report =
         pprof::BuildDiff(*pa, *pb, *normalization, req.Query("sort").value_or("flat") == "cum");
     if (!report.ok()) return Fail(report.status());
+    if (format == "pprof") {
+      auto diff = pprof::DiffProfile(*raw_a, *raw_b, pprof::BaseScale(*report));
+      if (!diff.ok()) return Fail(diff.status());
+      Response r;
+      r.content_type = "application/octet-stream";
+      r.body = pprof::EncodeProfileGzip(*diff);
+      r.headers.push_back(
+          {"Content-Disposition", "attachment; filename=\"" + comparison->type + "-diff.pb.gz\""});
+      AddProfileCount(&r, *b);
+      return r;
+    }
+    if (format == "flame") {
+      pprof::FlameTree ta = pprof::BuildFlameTree(*pa, *max_nodes);
+      pprof::FlameTree tb = pprof::BuildFlameTree(*pb, *max_nodes);
+      Response r;
+      r.body = "{\"base\":{\"profiles\":" + CountJson(*a).dump() +
+               "},\"comparison\":{\"profiles\":" + CountJson(*b).dump() +
+               "},\"flame\":" + pprof::DiffFlameTreeToJson(ta, tb, pprof::BaseScale(*report)) +
+               "}\n";
+      AddProfileCount(&r, *b);
+      return r;
+    }
     json rows = json::array();
     for (size_t i = 0; i < report->rows.size() && (*limit == 0 || i < *limit); ++i) {
       const pprof::DiffRow& d = report->rows[i];
@@ -247,6 +282,7 @@ class NativeApi {
     return Json({{"sample_type", report->sample_type},
                  {"unit", report->sample_unit},
                  {"normalize", std::string(req.Query("normalize").value_or("total"))},
+                 {"base_scale", pprof::BaseScale(*report)},
                  {"base",
                   {{"total", report->base_total},
                    {"seconds", report->base_seconds},
@@ -376,7 +412,8 @@ void AddNativeRoutes(net::Router* router, store::ProfileStore* store, IngestServ
   AddObserved(router, context, "GET", "/api/v1/top", bind(&NativeApi::Top),
               "Top functions of a selection; without service, across all services");
   AddObserved(router, context, "GET", "/api/v1/diff", bind(&NativeApi::Diff),
-              "Compare two selections: base_query/base_from/base_to vs query/from/to");
+              "Compare two selections: base_query/base_from/base_to vs query/from/to; "
+              "format=json|flame|pprof");
   AddObserved(router, context, "GET", "/api/v1/series", bind(&NativeApi::Series),
               "Profiles and total value per time bucket: ?type&service&query&from&to&step");
   AddObserved(router, context, "GET", "/api/v1/services", bind(&NativeApi::Services),

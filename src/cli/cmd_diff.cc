@@ -58,14 +58,7 @@ struct DiffCommand {
     if (!report.ok()) return Fail(report.status());
 
     if (!pprof_output.empty()) {
-      double scale = 1;
-      if (*normalization == pprof::DiffNormalization::kTotal && report->base_total != 0) {
-        scale =
-            static_cast<double>(report->comparison_total) / static_cast<double>(report->base_total);
-      } else if (*normalization == pprof::DiffNormalization::kPerSecond) {
-        scale = report->comparison_seconds / report->base_seconds;
-      }
-      auto diff = pprof::DiffProfile(base_raw, comparison_raw, scale);
+      auto diff = pprof::DiffProfile(base_raw, comparison_raw, pprof::BaseScale(*report));
       if (!diff.ok()) return Fail(diff.status());
       s = WriteOutput(pprof_output, pprof::EncodeProfileGzip(*diff), true);
       if (!s.ok()) return Fail(s);

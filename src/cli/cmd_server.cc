@@ -14,6 +14,7 @@
 #include "api/profefe.h"
 #include "api/resources_api.h"
 #include "api/rollouts_api.h"
+#include "api/ui.h"
 #include "api/v1.h"
 #include "base/metrics.h"
 #include "cli/agent_flags.h"
@@ -142,6 +143,7 @@ struct ServerCommand {
     api::AddProfefeRoutes(router.get(), store.get(), &ingest, {"0.1.0", "", ""}, context);
     api::AddNativeRoutes(router.get(), store.get(), &ingest, context);
     api::AddOperationalRoutes(router.get(), context);
+    api::AddUiRoutes(router.get(), api::UiAssets());
     // Rollouts: stored ones are served even when this server does not watch a cluster.
     auto rollout_store = rollout::OpenRolloutStore(data_dir + "/rollouts");
     if (!rollout_store.ok()) return Fail(rollout_store.status());

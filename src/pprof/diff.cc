@@ -86,6 +86,20 @@ Result<DiffReport> BuildDiff(const PreparedProfile& base, const PreparedProfile&
   return report;
 }
 
+double BaseScale(const DiffReport& report) {
+  switch (report.normalization) {
+    case DiffNormalization::kTotal:
+      return report.base_total == 0 ? 1.0
+                                    : static_cast<double>(report.comparison_total) /
+                                          static_cast<double>(report.base_total);
+    case DiffNormalization::kPerSecond:
+      return report.base_seconds > 0 ? report.comparison_seconds / report.base_seconds : 1.0;
+    case DiffNormalization::kNone:
+      break;
+  }
+  return 1.0;
+}
+
 Result<Profile> DiffProfile(const Profile& base, const Profile& comparison, double base_scale) {
   Profile scaled = base;
   for (int64_t& v : scaled.values) {

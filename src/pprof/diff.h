@@ -47,6 +47,11 @@ struct DiffReport {
 Result<DiffReport> BuildDiff(const PreparedProfile& base, const PreparedProfile& comparison,
                              DiffNormalization normalization, bool sort_by_cum = false);
 
+// The factor that puts base values on the comparison's scale under the report's
+// normalization: comparison_total / base_total (total), the ratio of the durations
+// (per-second), or 1 (none). comparison − base·scale is then the change.
+double BaseScale(const DiffReport& report);
+
 // A profile holding comparison − base·scale, which `go tool pprof` reads as a diff
 // (negative values where the comparison shrank). Sample types must match.
 Result<Profile> DiffProfile(const Profile& base, const Profile& comparison, double base_scale);

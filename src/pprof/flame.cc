@@ -163,6 +163,46 @@ nlohmann::json NodeJson(const FlameTree& tree, uint32_t index) {
           {"children", std::move(children)}};
 }
 
+// One node of the joined tree: either side may be missing (kNoIndex).
+nlohmann::json JoinedNodeJson(const FlameTree& base, uint32_t b, const FlameTree& cmp, uint32_t c,
+                              double base_scale) {
+  const std::string& name =
+      b != kNoIndex ? base.names[base.nodes[b].name] : cmp.names[cmp.nodes[c].name];
+  struct Pair {
+    uint32_t base = kNoIndex;
+    uint32_t cmp = kNoIndex;
+    double weight = 0;
+  };
+  std::vector<Pair> pairs;
+  std::unordered_map<std::string_view, size_t> by_name;
+  if (b != kNoIndex) {
+    for (uint32_t child : base.nodes[b].children) {
+      by_name.emplace(base.names[base.nodes[child].name], pairs.size());
+      pairs.push_back({child, kNoIndex, static_cast<double>(base.nodes[child].total) * base_scale});
+    }
+  }
+  if (c != kNoIndex) {
+    for (uint32_t child : cmp.nodes[c].children) {
+      auto [it, inserted] = by_name.emplace(cmp.names[cmp.nodes[child].name], pairs.size());
+      if (inserted) pairs.push_back({});
+      Pair& p = pairs[it->second];
+      p.cmp = child;
+      p.weight = std::max(p.weight, static_cast<double>(cmp.nodes[child].total));
+    }
+  }
+  std::stable_sort(pairs.begin(), pairs.end(),
+                   [](const Pair& x, const Pair& y) { return x.weight > y.weight; });
+  nlohmann::json children = nlohmann::json::array();
+  for (const Pair& p : pairs)
+    children.push_back(JoinedNodeJson(base, p.base, cmp, p.cmp, base_scale));
+  return {{"name", name},
+          {"value", c != kNoIndex ? cmp.nodes[c].total : 0},
+          {"self", c != kNoIndex ? cmp.nodes[c].self : 0},
+          {"base", b != kNoIndex ? base.nodes[b].total : 0},
+          {"base_self", b != kNoIndex ? base.nodes[b].self : 0},
+          {"children", std::move(children)}};
+}
+
 }  // namespace
 
 FlameTree BuildFlameTree(const PreparedProfile& prepared, size_t max_nodes) {
@@ -186,6 +226,19 @@ std::string FlameTreeToJson(const FlameTree& tree) {
                   {"nodes", tree.nodes.size()},
                   {"full_nodes", tree.full_node_count},
                   {"other_nodes", tree.other_nodes}};
+  return root.dump();
+}
+
+std::string DiffFlameTreeToJson(const FlameTree& base, const FlameTree& comparison,
+                                double base_scale) {
+  nlohmann::json root = JoinedNodeJson(base, 0, comparison, 0, base_scale);
+  root["meta"] = {{"sample_type", comparison.sample_type},
+                  {"unit", comparison.sample_unit},
+                  {"total", comparison.total},
+                  {"base_total", base.total},
+                  {"base_scale", base_scale},
+                  {"full_nodes", comparison.full_node_count},
+                  {"base_full_nodes", base.full_node_count}};
   return root.dump();
 }
 

@@ -48,6 +48,16 @@ FlameTree BuildFlameTree(const PreparedProfile& prepared, size_t max_nodes = 0);
 // "meta" object on the root (sample type, unit, node counts).
 std::string FlameTreeToJson(const FlameTree& tree);
 
+// Two trees joined by call path, for red/green diff flame graphs: each node is
+// {"name","value","self","base","base_self","children"} with the comparison's
+// values and the base's (0 where a path exists on one side only); children are
+// ordered by the larger of value and base·base_scale. The root's "meta" carries
+// both totals and `base_scale`, the factor that puts base values on the
+// comparison's scale (see BaseScale in diff.h). Each side keeps its own cut:
+// "other" nodes are joined like any frame.
+std::string DiffFlameTreeToJson(const FlameTree& base, const FlameTree& comparison,
+                                double base_scale);
+
 // Brendan Gregg's folded format: "root;caller;callee value" per distinct stack,
 // sorted by stack. Values are of the prepared profile's sample index.
 std::string FoldedStacks(const PreparedProfile& prepared);

@@ -59,12 +59,16 @@ struct Side {
   std::vector<store::ProfileMeta> metas;
 };
 
+// The profiles of these ReplicaSets' pods, as a selector.
+std::string SideSelector(const std::string& ns, const std::vector<std::string>& replicasets) {
+  return "{namespace=\"" + ns + "\"," + ReplicaSetMatcher(replicasets) + "}";
+}
+
 Result<Side> Select(store::ProfileStore* profiles, const std::string& ns,
                     const std::vector<std::string>& replicasets, const std::string& type,
                     std::int64_t from, std::int64_t to) {
   Side side;
-  auto selector =
-      store::Selector::Parse("{namespace=\"" + ns + "\"," + ReplicaSetMatcher(replicasets) + "}");
+  auto selector = store::Selector::Parse(SideSelector(ns, replicasets));
   if (!selector.ok()) return selector.status();
   side.query.selector = std::move(selector).value();
   side.query.type = type;
@@ -86,6 +90,8 @@ Result<ProfileComparison> Compare(store::ProfileStore* profiles, const Rollout& 
   c.base_to = base_to;
   c.comparison_from = cmp_from;
   c.comparison_to = cmp_to;
+  c.base_query = SideSelector(r.namespace_, r.old_replicasets);
+  c.comparison_query = SideSelector(r.namespace_, {r.new_replicaset});
   auto base = Select(profiles, r.namespace_, r.old_replicasets, type, base_from, base_to);
   if (!base.ok()) return base.status();
   auto cmp = Select(profiles, r.namespace_, {r.new_replicaset}, type, cmp_from, cmp_to);
@@ -318,12 +324,14 @@ json ReportToJson(const RolloutReport& report) {
                         {"before",
                          {{"from", store::FormatRfc3339(c.base_from)},
                           {"to", store::FormatRfc3339(c.base_to)},
+                          {"query", c.base_query},
                           {"profiles", c.base_profiles},
                           {"pod_seconds", c.base_pod_seconds},
                           {"total", c.base_total_per_unit}}},
                         {"after",
                          {{"from", store::FormatRfc3339(c.comparison_from)},
                           {"to", store::FormatRfc3339(c.comparison_to)},
+                          {"query", c.comparison_query},
                           {"profiles", c.comparison_profiles},
                           {"pod_seconds", c.comparison_pod_seconds},
                           {"total", c.comparison_total_per_unit}}},

@@ -50,6 +50,7 @@ struct ProfileComparison {
   std::string unit;
   bool per_pod_second = true;  // false: per pod (snapshots)
   std::int64_t base_from = 0, base_to = 0, comparison_from = 0, comparison_to = 0;
+  std::string base_query, comparison_query;  // the sides' selectors, for /api/v1/diff
   std::size_t base_profiles = 0, comparison_profiles = 0;
   double base_pod_seconds = 0, comparison_pod_seconds = 0;
   double base_total_per_unit = 0, comparison_total_per_unit = 0;

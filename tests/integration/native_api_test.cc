@@ -124,6 +124,80 @@ TEST_F(NativeApi, DiffOfTwoSelectionsFindsTheRegression) {
   EXPECT_GT(diff["rows"][0]["delta_flat"].get<double>(), 0.1);
 }
 
+// The diff as a joined flame tree (the UI's red/green graph) and as a pprof that
+// go tool pprof reads, against go tool pprof's own -normalize -diff_base.
+TEST_F(NativeApi, DiffFlameAndPprofFormatsAgreeWithGoDiffBase) {
+  const std::string sides =
+      "type=cpu&service=checkout&base_query={version=\"v1\"}&base_from=2000-01-01T00:00:00Z&"
+      "query={version=\"v2\"}&" +
+      std::string(kRange);
+  json rows = GetJson("/api/v1/diff?" + sides);
+  json flame = GetJson("/api/v1/diff?format=flame&" + sides)["flame"];
+  const json& meta = flame["meta"];
+  EXPECT_EQ(flame["value"], rows["comparison"]["total"]);
+  EXPECT_EQ(flame["base"], rows["base"]["total"]);
+  EXPECT_DOUBLE_EQ(meta["base_scale"].get<double>(), rows["base_scale"].get<double>());
+  EXPECT_DOUBLE_EQ(meta["base_scale"].get<double>(),
+                   meta["total"].get<double>() / meta["base_total"].get<double>());
+  // Summed over its outermost frames, regressedFunc's values are its cum on each side.
+  double base = 0, value = 0;
+  std::vector<const json*> stack = {&flame};
+  while (!stack.empty()) {
+    const json* node = stack.back();
+    stack.pop_back();
+    if ((*node)["name"] == "main.regressedFunc") {
+      base += (*node)["base"].get<double>();
+      value += (*node)["value"].get<double>();
+      continue;
+    }
+    for (const json& child : (*node)["children"]) stack.push_back(&child);
+  }
+  const double scale = meta["base_scale"].get<double>();
+  const double total = meta["total"].get<double>();
+  for (const json& row : rows["rows"]) {
+    if (row["name"] != "main.regressedFunc") continue;
+    EXPECT_NEAR(value / total, row["cum"].get<double>(), 1e-9);
+    EXPECT_NEAR(base * scale / total, row["base_cum"].get<double>(), 1e-9);
+  }
+  EXPECT_GT(value / total, base * scale / total + 0.1);
+
+  CommandResult ours = Pprof("/api/v1/diff?format=pprof&" + sides);
+  ASSERT_EQ(ours.exit_code, 0) << ours.err;
+  CommandResult go = RunCommand(
+      "HOME=" + ShellQuote(dir_.string()) + " go tool pprof -top -normalize -diff_base " +
+      ShellQuote(server_->url("/api/v1/merge?type=cpu&service=checkout&query={version=\"v1\"}&" +
+                              std::string(kRange))) +
+      " " +
+      ShellQuote(server_->url("/api/v1/merge?type=cpu&service=checkout&query={version=\"v2\"}&" +
+                              std::string(kRange))));
+  ASSERT_EQ(go.exit_code, 0) << go.err;
+  auto first_function = [](const std::string& top) {
+    std::istringstream in(top);
+    std::string line;
+    bool rows = false;
+    while (std::getline(in, line)) {
+      if (line.find("flat%") != std::string::npos) {
+        rows = true;
+      } else if (rows) {
+        return line.substr(line.find_last_of(' ') + 1);
+      }
+    }
+    return std::string();
+  };
+  EXPECT_EQ(first_function(ours.out), "main.regressedFunc") << ours.out;
+  EXPECT_EQ(first_function(go.out), "main.regressedFunc") << go.out;
+  json bad = GetJson("/api/v1/diff?format=svg&" + sides, 400);
+  EXPECT_NE(bad["error"].get<std::string>().find("format"), std::string::npos);
+}
+
+// An explicit upload time wins over the time recorded in the profile.
+TEST_F(NativeApi, UploadTimeOverridesTheProfilesOwnTime) {
+  Upload("cpu-a.pb.gz", "service=backfill&type=cpu&time=2001-02-03T04:05:06Z");
+  json list = GetJson(std::string("/api/v1/profiles?service=backfill&") + kRange);
+  ASSERT_EQ(list["profiles"].size(), 1u);
+  EXPECT_EQ(list["profiles"][0]["time"], "2001-02-03T04:05:06Z");
+}
+
 TEST_F(NativeApi, SeriesCountsProfilesAndTotals) {
   json series =
       GetJson(std::string("/api/v1/series?type=cpu&service=checkout&step=10000h&") + kRange);

@@ -27,7 +27,8 @@ func main() {
 	variant := flag.String("work-variant", "v1", "v1 | v2 (v2 makes main.regressedFunc much hotter)")
 	genDir := flag.String("gen-dir", "", "gen mode: write profiles into this directory")
 	genCount := flag.Int("gen-count", 10, "gen mode: number of profiles")
-	genKind := flag.String("gen-kind", "cpu", "gen mode: cpu | heap")
+	genKind := flag.String("gen-kind", "cpu", "gen mode: cpu | heap | widetree (one allocs profile, widetree.pb.gz)")
+	wideDepth := flag.Int("widetree-depth", 7, "gen -gen-kind widetree: call-tree depth (4^depth leaves)")
 	genSeconds := flag.Float64("gen-seconds", 0.2, "gen mode: seconds per CPU profile")
 	memRate := flag.Int("mem-profile-rate", 0, "runtime.MemProfileRate in bytes (0 = Go default 512 KiB; gen -gen-kind heap defaults to 4096)")
 	genInterval := flag.Duration("gen-interval", 5*time.Millisecond, "gen mode: work time between heap profiles")
@@ -36,8 +37,15 @@ func main() {
 	if *variant != "v1" && *variant != "v2" {
 		fatalf("bad -work-variant %q (want v1 or v2)", *variant)
 	}
-	if *genDir != "" && *genKind != "cpu" && *genKind != "heap" {
-		fatalf("bad -gen-kind %q (want cpu or heap)", *genKind)
+	if *genDir != "" && *genKind != "cpu" && *genKind != "heap" && *genKind != "widetree" {
+		fatalf("bad -gen-kind %q (want cpu, heap or widetree)", *genKind)
+	}
+	// The wide tree must be the only work in its profile: no background.
+	if *genDir != "" && *genKind == "widetree" {
+		if err := genWideTree(*genDir, *wideDepth); err != nil {
+			fatalf("%v", err)
+		}
+		return
 	}
 
 	if *memRate == 0 && *genDir != "" && *genKind == "heap" {

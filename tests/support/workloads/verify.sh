@@ -49,6 +49,10 @@ expect threadcreate "has samples" 'runtime\.'
 
 "$out/workload" -gen-dir "$out/gen" -gen-count 5 -gen-kind cpu -gen-seconds 0.2 -profile-rate 1000
 "$out/workload" -gen-dir "$out/gen" -gen-count 5 -gen-kind heap
+"$out/workload" -gen-dir "$out/gen" -gen-kind widetree
+# Each leaf's stack is printed once; they all pass through genWideTree.
+wide=$("$GO" tool pprof -traces "$out/gen/widetree.pb.gz" 2>/dev/null | grep -c 'main\.genWideTree$' || true)
+if [ "$wide" -ge 16384 ]; then echo "ok   widetree: $wide stacks under genWideTree"; else echo "FAIL widetree: $wide stacks"; fail=1; fi
 for f in "$out"/gen/*.pb.gz; do
   printf '%s gz=%d raw=%d\n' "$(basename "$f")" "$(stat -c %s "$f")" "$(gzip -dc "$f" | wc -c)"
 done
