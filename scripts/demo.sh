@@ -76,7 +76,10 @@ wait_for "$out/server.log" 'listening on'
 echo "kprof server is running on $server with the embedded store in $out/data,"
 echo "collecting every 15 s from the pods of a simulated cluster (first profiles in ~15 s)."
 echo
-echo "  The web UI (rollouts so far): $server/?view=rollouts"
+echo "  The web UI:                 $server/"
+echo "    Explore checkout's CPU:   $server/?view=explore&service=checkout&type=cpu"
+echo "    What v2 spends more on:   $server/?view=diff&service=checkout&type=cpu&base_query=%7Bversion%3D%22v1%22%7D&base_from=now-1h&query=%7Bversion%3D%22v2%22%7D"
+echo "    Rollouts:                 $server/?view=rollouts"
 echo "  The cluster:                KUBECONFIG=$kubeconfig kubectl get pods -o wide"
 echo "  What the collector sees:    $server/status"
 echo "  Merged CPU profile, as go tool pprof reads it:"
