@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kprof_helper  # noqa: E402
@@ -77,6 +78,15 @@ class RolloutReportTest(unittest.TestCase):
 
         wait_for(lambda: len(server.profiles('{replicaset="%s"}' % new_rs)) >= 6, 60, 0.2,
                  "CPU profiles of the v2 pods")
+
+        # Resource samples are their own stream (every 1 s per node): wait until both new
+        # pods have a few since the rollout ended, as the report's "after" side reads them.
+        def sampled():
+            q = urllib.parse.urlencode({"namespace": "default", "replicaset": new_rs,
+                                        "from": rollout["end"]})
+            summary = server.get("/api/v1/resources?" + q)["summary"]
+            return summary and summary[0]["pods"] == 2 and summary[0]["samples"] >= 4
+        wait_for(sampled, 60, 0.2, "resource samples of both v2 pods")
         report = server.get("/api/v1/rollouts/%s/report?types=cpu" % rollout["id"])
         cpu = [p for p in report["profiles"] if p["type"] == "cpu"][0]
         self.assertEqual(cpu["note"], "")
