@@ -90,4 +90,11 @@ Status FinishAgentFlags(AgentFlags* f) {
   return Status::Ok();
 }
 
+net::HttpClientOptions CollectorHttpOptions() {
+  net::HttpClientOptions options;
+  options.max_connections_per_host = 64;
+  options.max_total_connections = 8192;  // a fleet's scrapes
+  return options;
+}
+
 }  // namespace kprof::cli

@@ -7,6 +7,7 @@
 
 #include "base/status.h"
 #include "collect/agent.h"
+#include "net/http_client.h"
 
 namespace kprof::cli {
 
@@ -23,6 +24,12 @@ struct AgentFlags {
   bool target_insecure = false;
   uint64_t spool_max_mb = 256;
 };
+
+// The HTTP client a collector scrapes and watches with. The Kubernetes API server is one
+// host carrying every watch (Deployments, ReplicaSets, Pods, Events, Nodes) and, through
+// its pod proxy, CPU captures that last their whole duration; with a pool of 8 the
+// kubelet /stats/summary requests queued behind them until their timeout ran out.
+net::HttpClientOptions CollectorHttpOptions();
 
 // `kubernetes_flags`: also register --kubeconfig/--context/-n/-l/-A (the server registers
 // its own --kubeconfig to switch the collector on).

@@ -29,9 +29,7 @@ struct AgentCommand {
     }
     // Scrapes and pushes use separate clients, so a fleet's scrapes (thousands of
     // connections, CPU captures that last seconds) never hold up delivery.
-    net::HttpClientOptions scrape_options;
-    scrape_options.max_total_connections = 8192;
-    auto http = net::HttpClient::Create(scrape_options);
+    auto http = net::HttpClient::Create(CollectorHttpOptions());
     if (!http.ok()) return Fail(http.status());
     std::shared_ptr<net::HttpClient> client = std::move(http).value();
     auto push_http = net::HttpClient::Create();

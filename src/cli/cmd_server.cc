@@ -192,7 +192,7 @@ struct ServerCommand {
     IngestSink sink(&ingest);
     std::unique_ptr<collect::Agent> agent;
     if (collecting) {
-      auto http = net::HttpClient::Create();
+      auto http = net::HttpClient::Create(CollectorHttpOptions());
       if (!http.ok()) return Fail(http.status());
       auto created =
           collect::Agent::Create(collect.options, &sink, &registry, std::move(http).value());

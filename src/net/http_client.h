@@ -91,6 +91,7 @@ struct Transfer {
 };
 
 struct HttpClientOptions {
+  // Transfers beyond this wait in curl's queue, and their timeout runs while they wait.
   std::size_t max_connections_per_host = 8;
   std::size_t max_total_connections = 4096;
   std::string user_agent = "kprof";
