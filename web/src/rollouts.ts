@@ -177,10 +177,17 @@ function resourcesSection(r: Rollout, series: ResourceSeries[] | null, report: R
       h("thead", {}, h("tr", {}, h("th", {}, ""), h("th", {}, "before (old pods)"), h("th", {}, "after (new pods)"))),
       h("tbody", {},
         row("pods", (u) => String(u.pods)),
-        row("CPU mean / max (cores)", (u) => `${u.cpu_cores_mean.toFixed(3)} / ${u.cpu_cores_max.toFixed(3)}`),
-        row("memory mean / max", (u) => `${formatValue(u.memory_working_set_bytes_mean, "bytes")} / ${formatValue(u.memory_working_set_bytes_max, "bytes")}`))));
+        row("CPU mean / max (cores)", (u) => pair(u.cpu_cores_mean, u.cpu_cores_max, (v) => v.toFixed(3))),
+        row("memory mean / max", (u) => pair(u.memory_working_set_bytes_mean, u.memory_working_set_bytes_max,
+          (v) => formatValue(v, "bytes"))))));
   }
   return box;
+}
+
+// "mean / max"; the report writes -1 for what was not measured (no samples on that side).
+function pair(mean: number, max: number, show: (v: number) => string): string {
+  const one = (v: number) => (v < 0 ? "-" : show(v));
+  return `${one(mean)} / ${one(max)}`;
 }
 
 function profilesSection(r: Rollout, report: Report | null, running: boolean): Node {
