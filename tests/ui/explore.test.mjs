@@ -340,6 +340,21 @@ test("explore: the form sets service, value and range; a bad selector gets the s
   assert.ok(merged >= 1 && merged <= 2, `merged ${merged}`);
   assert.deepEqual(page.problems, []);
 
+  // A label picker narrows the selector to one value and shows it at once.
+  await page.goto(`${server.url}/?view=explore&service=shop&type=cpu&from=now-1h&to=now`);
+  await page.waitForSelector('main[data-state="ready"] select[data-label="version"]');
+  await page.selectOption('select[data-label="version"]', "v2");
+  await page.waitForURL(/query=%7Bversion%3D%22v2%22%7D/);
+  await page.waitForSelector('main[data-state="ready"] canvas.flame[data-id="main"][data-drawn]');
+  assert.equal(Number(await page.getAttribute("p.summary", "data-merged")), uploads.v2);
+  assert.equal(await page.inputValue('form.selection input[name="query"]'), '{version="v2"}');
+  assert.equal(await page.inputValue('select[data-label="version"]'), "v2");
+  // Top table rows work from the keyboard.
+  await page.focus("table.top tbody tr");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("code[data-focus]");
+  assert.deepEqual(page.problems, []);
+
   await page.fill('form.selection input[name="query"]', '{version=~"("}');
   await page.click('form.selection button[type="submit"]');
   await page.waitForSelector('main[data-state="ready"] .error');

@@ -124,3 +124,76 @@ export function selectionParams(state: ViewState, prefix = ""): Record<string, s
   }
   return params;
 }
+
+const MAX_LABEL_PICKERS = 8;
+
+// Label names of a selection and each one's values (GET /api/v1/labels,
+// /api/v1/labels/{name}/values), for the label pickers. Failures leave them out.
+export async function loadLabelValues(params: Record<string, string>): Promise<Array<[string, string[]]>> {
+  const base: Record<string, string> = {};
+  for (const key of ["service", "type", "from", "to"]) if (params[key]) base[key] = params[key];
+  try {
+    const { names } = await getJson<{ names: string[] }>("/api/v1/labels", base);
+    return await Promise.all(names.slice(0, MAX_LABEL_PICKERS).map(async (name): Promise<[string, string[]]> => {
+      const { values } = await getJson<{ values: string[] }>(`/api/v1/labels/${encodeURIComponent(name)}/values`, base);
+      return [name, values];
+    }));
+  } catch {
+    return [];
+  }
+}
+
+// `selector` with the matcher for `name` replaced by name="value" (or removed when value
+// is empty): '{a="1"}' + b=2 → '{a="1",b="2"}'. Text before the braces (a service
+// name) is kept.
+export function withMatcher(selector: string, name: string, value: string): string {
+  const text = selector.trim();
+  const open = text.indexOf("{");
+  const prefix = open >= 0 ? text.slice(0, open) : text;
+  const body = open >= 0 ? text.slice(open + 1, text.lastIndexOf("}") > open ? text.lastIndexOf("}") : undefined) : "";
+  const matchers: string[] = [];
+  let current = "";
+  let quoted = false;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "\\" && quoted) {
+      current += c + (body[i + 1] ?? "");
+      i++;
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === "," && !quoted) {
+      matchers.push(current.trim());
+      current = "";
+    } else {
+      current += c;
+    }
+  }
+  if (current.trim()) matchers.push(current.trim());
+  const kept = matchers.filter((m) => m && !new RegExp(`^${name}\\s*(=|!=|=~|!~)`).test(m));
+  if (value) kept.push(`${name}="${value.replace(/[\\"]/g, "\\$&")}"`);
+  return kept.length ? `${prefix}{${kept.join(",")}}` : prefix;
+}
+
+// One select per label name; picking a value narrows the form's selector to it and
+// submits the form.
+export function labelPickers(labels: Array<[string, string[]]>, form: HTMLFormElement, prefix = ""): HTMLElement | null {
+  if (labels.length === 0) return null;
+  const query = form.elements.namedItem(`${prefix}query`) as HTMLInputElement | null;
+  if (!query) return null;
+  const current = (name: string) => new RegExp(`${name}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(query.value)?.[1] ?? "";
+  const pickers = labels.map(([name, values]) => {
+    const select = h("select", { "data-label": name, "aria-label": `label ${name}` }, h("option", { value: "" }, `${name}: any`));
+    for (const v of values) {
+      const option = h("option", { value: v }, `${name}=${v}`);
+      option.selected = current(name) === v;
+      select.append(option);
+    }
+    select.addEventListener("change", () => {
+      query.value = withMatcher(query.value, name, select.value);
+      form.requestSubmit();
+    });
+    return select;
+  });
+  return h("div", { class: "label-pickers" }, h("span", { class: "hint" }, "Filter: "), ...pickers);
+}

@@ -5,7 +5,7 @@
 
 import { ApiError, getJson } from "./api";
 import { formState, loadServices, selectionFields, selectionParams, serviceFields, withDefaults, type Service } from "./controls";
-import { h } from "./dom";
+import { h, onEnter } from "./dom";
 import { FlameGraph, type FlameMode } from "./flame";
 import { FlameData, type FlameJson, type FlameMeta } from "./flame_data";
 import { formatTime, formatValue, parseTime } from "./format";
@@ -281,12 +281,13 @@ function changesTable(report: DiffJson, onPick: (name: string) => void, initialS
       return th;
     }));
     const body = h("tbody", {}, ...rows.map((r) => {
-      const tr = h("tr", { "data-name": r.name, class: r.delta_flat > 0 ? "grew" : r.delta_flat < 0 ? "shrank" : undefined },
+      const tr = h("tr", { "data-name": r.name, class: r.delta_flat > 0 ? "grew" : r.delta_flat < 0 ? "shrank" : undefined, tabindex: 0 },
         h("td", { class: "num" }, show(r.base_flat)), h("td", { class: "num" }, show(r.flat)),
         h("td", { class: "num delta" }, (r.delta_flat > 0 ? "+" : "") + show(r.delta_flat)),
         h("td", { class: "num delta" }, (r.delta_cum > 0 ? "+" : "") + show(r.delta_cum)),
         h("td", { class: "fn" }, r.name));
       tr.addEventListener("click", () => onPick(r.name));
+      onEnter(tr);
       return tr;
     }));
     table.replaceChildren(h("thead", {}, head), body);

@@ -40,3 +40,12 @@ function append(element: Element, children: Child[]): void {
     element.append(child);
   }
 }
+
+// Makes Enter (and Space) on a focusable element act as a click, for rows used as buttons.
+export function onEnter(element: HTMLElement): void {
+  element.addEventListener("keydown", (e) => {
+    if (e.key !== "Enter" && e.key !== " ") return;
+    e.preventDefault();
+    element.click();
+  });
+}

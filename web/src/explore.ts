@@ -8,9 +8,10 @@
 
 import { ApiError, getJson } from "./api";
 import {
-  formState, loadServices, selectionFields, selectionParams, serviceFields, withDefaults, type Service,
+  formState, labelPickers, loadLabelValues, loadServices, selectionFields, selectionParams, serviceFields, withDefaults,
+  type Service,
 } from "./controls";
-import { h } from "./dom";
+import { h, onEnter } from "./dom";
 import { FlameGraph, type FlameMode } from "./flame";
 import { FlameData, type FlameJson, type FlameMeta } from "./flame_data";
 import { formatValue, percent, resolveTime } from "./format";
@@ -71,10 +72,11 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
   // empty state, not a 404 from the merges.
   const latest = await getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" });
   const some = latest.profiles.length > 0;
-  let [series, merged, top] = await Promise.all([
+  let [series, merged, top, labels] = await Promise.all([
     getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
     some ? orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES })) : null,
     some ? orNothing(getJson<Top>("/api/v1/merge", { ...params, format: "top", limit: TOP_LIMIT })) : null,
+    loadLabelValues(params),
   ]);
   // The series' default value is the last sample type; the merge follows the profile's
   // default_sample_type (alloc_space for allocs). Draw both with the same one.
@@ -82,8 +84,8 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
     series = await getJson<Series>("/api/v1/series",
       { ...params, step: stepFor(to - from), sample_index: merged.flame.meta.sample_type });
   }
-  const section = h("section", { class: "explore" }, h("h1", {}, "Explore"),
-    selectionForm(state, services, latest.profiles[0]?.sample_types ?? []),
+  const form = selectionForm(state, services, latest.profiles[0]?.sample_types ?? []);
+  const section = h("section", { class: "explore" }, h("h1", {}, "Explore"), form, labelPickers(labels, form),
     renderTimeline(series, from, to, (f, t) => navigate({ ...state, from: f, to: t })));
   if (!merged || !top) {
     section.append(h("p", { class: "empty", "data-empty": "selection" },
@@ -245,13 +247,14 @@ class ExploreGraphs {
       return th;
     }));
     const body = h("tbody", {}, ...rows.slice(0, TOP_ROWS_SHOWN).map((row) => {
-      const tr = h("tr", { "data-name": row.name, class: row.name === this.focus ? "focused" : undefined },
+      const tr = h("tr", { "data-name": row.name, class: row.name === this.focus ? "focused" : undefined, tabindex: 0 },
         h("td", { class: "num" }, formatValue(row.flat, unit)),
         h("td", { class: "num" }, `${row.flat_percent.toFixed(2)}%`),
         h("td", { class: "num" }, formatValue(row.cum, unit)),
         h("td", { class: "num" }, `${row.cum_percent.toFixed(2)}%`),
         h("td", { class: "fn" }, row.name));
       tr.addEventListener("click", () => this.setFocus(row.name === this.focus ? undefined : row.name));
+      onEnter(tr);
       return tr;
     }));
     const caption = rows.length > TOP_ROWS_SHOWN ? h("caption", {}, `${TOP_ROWS_SHOWN} of ${rows.length} functions`) : null;
