@@ -6,6 +6,9 @@ if(KPROF_BUILD_UI)
   add_test(NAME ui_rollouts
     COMMAND ${NODE} --test ${CMAKE_CURRENT_SOURCE_DIR}/ui/rollouts.test.mjs)
   set_tests_properties(ui_rollouts PROPERTIES TIMEOUT 120 ENVIRONMENT "${ui_env}")
+  add_test(NAME ui_logic
+    COMMAND ${NODE} --test ${CMAKE_CURRENT_SOURCE_DIR}/ui/logic.test.mjs)
+  set_tests_properties(ui_logic PROPERTIES TIMEOUT 60 ENVIRONMENT "${ui_env}")
   add_test(NAME ui_explore
     COMMAND ${NODE} --test ${CMAKE_CURRENT_SOURCE_DIR}/ui/explore.test.mjs)
   set_tests_properties(ui_explore PROPERTIES FIXTURES_REQUIRED go_profiles TIMEOUT 180
