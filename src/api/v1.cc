@@ -29,7 +29,9 @@ constexpr size_t kMaxListLimit = 1000;
 Response Json(const json& j, int status = 200) {
   Response r;
   r.status = status;
-  r.body = j.dump() + "\n";
+  // Function and label names come from uploaded profiles: invalid UTF-8 is replaced,
+  // not a reason to fail the request.
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
 }
 
@@ -194,7 +196,9 @@ class NativeApi {
       r.content_type = "text/plain; charset=utf-8";
       r.body = pprof::FoldedStacks(*prepared);
     } else if (format == "top") {
-      r.body = TopJson(req, *prepared, *merged).dump() + "\n";
+      r.body =
+          TopJson(req, *prepared, *merged).dump(-1, ' ', false, json::error_handler_t::replace) +
+          "\n";
     } else {
       return Fail(InvalidArgument("format must be pprof, flame, folded or top"));
     }
@@ -247,7 +251,7 @@ class NativeApi {
         pprof::BuildDiff(*pa, *pb, *normalization, req.Query("sort").value_or("flat") == "cum");
     if (!report.ok()) return Fail(report.status());
     if (format == "pprof") {
-      auto diff = pprof::DiffProfile(*raw_a, *raw_b, pprof::BaseScale(*report));
+      auto diff = pprof::DiffProfile(*raw_a, *raw_b, pprof::DiffScales(*report, *raw_a, *raw_b));
       if (!diff.ok()) return Fail(diff.status());
       Response r;
       r.content_type = "application/octet-stream";

@@ -58,7 +58,8 @@ struct DiffCommand {
     if (!report.ok()) return Fail(report.status());
 
     if (!pprof_output.empty()) {
-      auto diff = pprof::DiffProfile(base_raw, comparison_raw, pprof::BaseScale(*report));
+      auto diff = pprof::DiffProfile(base_raw, comparison_raw,
+                                     pprof::DiffScales(*report, base_raw, comparison_raw));
       if (!diff.ok()) return Fail(diff.status());
       s = WriteOutput(pprof_output, pprof::EncodeProfileGzip(*diff), true);
       if (!s.ok()) return Fail(s);

@@ -101,9 +101,41 @@ double BaseScale(const DiffReport& report) {
 }
 
 Result<Profile> DiffProfile(const Profile& base, const Profile& comparison, double base_scale) {
+  return DiffProfile(base, comparison, std::vector<double>(base.num_values(), base_scale));
+}
+
+std::vector<double> DiffScales(const DiffReport& report, const Profile& base,
+                               const Profile& comparison) {
+  const size_t n = base.num_values();
+  std::vector<double> scales(n, BaseScale(report));
+  if (report.normalization != DiffNormalization::kTotal) return scales;
+  auto totals = [](const Profile& p) {
+    std::vector<double> sum(p.num_values(), 0);
+    for (size_t i = 0; i < p.values.size(); ++i) sum[i % sum.size()] += p.values[i];
+    return sum;
+  };
+  std::vector<double> base_totals = n ? totals(base) : std::vector<double>();
+  std::vector<double> cmp_totals =
+      comparison.num_values() ? totals(comparison) : std::vector<double>();
+  for (size_t t = 0; t < n; ++t) {
+    const std::string_view name = base.str(base.sample_types[t].type);
+    for (size_t c = 0; c < comparison.sample_types.size(); ++c) {
+      if (comparison.str(comparison.sample_types[c].type) == name && base_totals[t] != 0) {
+        scales[t] = cmp_totals[c] / base_totals[t];
+      }
+    }
+  }
+  return scales;
+}
+
+Result<Profile> DiffProfile(const Profile& base, const Profile& comparison,
+                            const std::vector<double>& base_scales) {
   Profile scaled = base;
-  for (int64_t& v : scaled.values) {
-    v = -static_cast<int64_t>(std::llround(static_cast<double>(v) * base_scale));
+  const size_t n = base.num_values();
+  for (size_t i = 0; n != 0 && i < scaled.values.size(); ++i) {
+    const double scale = i % n < base_scales.size() ? base_scales[i % n] : 1.0;
+    int64_t& v = scaled.values[i];
+    v = -static_cast<int64_t>(std::llround(static_cast<double>(v) * scale));
   }
   Merger merger;
   KPROF_RETURN_IF_ERROR(merger.Add(comparison));

@@ -56,4 +56,14 @@ double BaseScale(const DiffReport& report);
 // (negative values where the comparison shrank). Sample types must match.
 Result<Profile> DiffProfile(const Profile& base, const Profile& comparison, double base_scale);
 
+// The same with one scale per sample type of `base` (as DiffScales gives them).
+Result<Profile> DiffProfile(const Profile& base, const Profile& comparison,
+                            const std::vector<double>& base_scales);
+
+// The scale of each of `base`'s sample types for DiffProfile: under total normalization
+// each type's own ratio of totals (a heap profile's inuse_space and alloc_space shrink
+// and grow apart), otherwise BaseScale(report) for all.
+std::vector<double> DiffScales(const DiffReport& report, const Profile& base,
+                               const Profile& comparison);
+
 }  // namespace kprof::pprof

@@ -62,5 +62,34 @@ TEST(DiffProfile, SubtractsScaledBase) {
   EXPECT_EQ(testutil::TotalOf(d2, 1), testutil::TotalOf(b, 1) - testutil::TotalOf(a, 1));
 }
 
+// Under total normalization each sample type is scaled by its own ratio: a heap
+// profile's in-use and allocated values do not change together.
+TEST(DiffProfile, ScalesEachSampleTypeByItsOwnTotals) {
+  Profile a = testutil::LoadTestdata("heap-a.pb.gz");
+  Profile b = testutil::LoadTestdata("heap-b.pb.gz");
+  ASSERT_EQ(a.num_values(), 4u);
+  DiffReport report;
+  report.normalization = DiffNormalization::kTotal;
+  report.base_total = testutil::TotalOf(a, 3);
+  report.comparison_total = testutil::TotalOf(b, 3);
+  std::vector<double> scales = DiffScales(report, a, b);
+  ASSERT_EQ(scales.size(), 4u);
+  for (size_t t = 0; t < 4; ++t) {
+    ASSERT_NE(testutil::TotalOf(a, t), 0);
+    EXPECT_DOUBLE_EQ(scales[t], static_cast<double>(testutil::TotalOf(b, t)) /
+                                    static_cast<double>(testutil::TotalOf(a, t)));
+  }
+  // Every type of the diff then sums to about zero: shares compared, not sizes.
+  Profile d = DiffProfile(a, b, scales).value();
+  for (size_t t = 0; t < 4; ++t) {
+    EXPECT_LE(std::llabs(testutil::TotalOf(d, t)),
+              static_cast<long long>(a.samples.size() + b.samples.size()))
+        << t;
+  }
+  // Other normalizations use one scale for every type.
+  report.normalization = DiffNormalization::kNone;
+  EXPECT_EQ(DiffScales(report, a, b), std::vector<double>(4, 1.0));
+}
+
 }  // namespace
 }  // namespace kprof::pprof
