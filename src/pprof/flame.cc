@@ -226,7 +226,7 @@ std::string FlameTreeToJson(const FlameTree& tree) {
                   {"nodes", tree.nodes.size()},
                   {"full_nodes", tree.full_node_count},
                   {"other_nodes", tree.other_nodes}};
-  return root.dump();
+  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string DiffFlameTreeToJson(const FlameTree& base, const FlameTree& comparison,
@@ -239,7 +239,7 @@ std::string DiffFlameTreeToJson(const FlameTree& base, const FlameTree& comparis
                   {"base_scale", base_scale},
                   {"full_nodes", comparison.full_node_count},
                   {"base_full_nodes", base.full_node_count}};
-  return root.dump();
+  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string FoldedStacks(const PreparedProfile& prepared) {

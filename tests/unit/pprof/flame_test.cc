@@ -80,6 +80,45 @@ TEST(FlameTree, JsonHasTheD3ShapeAndTotals) {
   EXPECT_EQ(children + json["self"].get<int64_t>(), heap.total);
 }
 
+// Names come from uploaded profiles and need not be UTF-8: the JSON replaces the bad
+// bytes instead of failing the request.
+TEST(FlameTree, JsonOfNamesThatAreNotUtf8) {
+  FlameTree tree;
+  tree.names = {"root", "main.f\xff\xfe"};
+  tree.nodes.resize(2);
+  tree.nodes[0] = {0, 0, 5, kNoIndex, {1}};
+  tree.nodes[1] = {1, 5, 5, 0, {}};
+  tree.total = 5;
+  auto json = nlohmann::json::parse(FlameTreeToJson(tree));
+  EXPECT_EQ(json["children"][0]["name"], "main.f\xef\xbf\xbd\xef\xbf\xbd");
+  auto diff = nlohmann::json::parse(DiffFlameTreeToJson(tree, tree, 1.0));
+  EXPECT_EQ(diff["children"][0]["base"], 5);
+}
+
+// The joined tree of two profiles: the comparison's values and the base's, per path.
+TEST(DiffFlameTree, JoinsBothSidesByPathWithTheirTotals) {
+  PreparedProfile a = PrepareTestdata("cpu-a.pb.gz");
+  PreparedProfile b = PrepareTestdata("cpu-b.pb.gz");
+  auto json = nlohmann::json::parse(DiffFlameTreeToJson(BuildFlameTree(a), BuildFlameTree(b), 0.5));
+  EXPECT_EQ(json["value"].get<int64_t>(), b.total);
+  EXPECT_EQ(json["base"].get<int64_t>(), a.total);
+  EXPECT_EQ(json["meta"]["base_scale"], 0.5);
+  // On each side, a node's total is its self plus its children's.
+  std::vector<const nlohmann::json*> stack = {&json};
+  while (!stack.empty()) {
+    const nlohmann::json& n = *stack.back();
+    stack.pop_back();
+    int64_t value = n["self"].get<int64_t>(), base = n["base_self"].get<int64_t>();
+    for (const auto& c : n["children"]) {
+      value += c["value"].get<int64_t>();
+      base += c["base"].get<int64_t>();
+      stack.push_back(&c);
+    }
+    EXPECT_EQ(value, n["value"].get<int64_t>()) << n["name"];
+    EXPECT_EQ(base, n["base"].get<int64_t>()) << n["name"];
+  }
+}
+
 TEST(FoldedStacks, SumToTheTotalWithOneLinePerStack) {
   PreparedProfile cpu = PrepareTestdata("cpu-a.pb.gz");
   std::istringstream in(FoldedStacks(cpu));
