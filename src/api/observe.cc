@@ -13,6 +13,7 @@ bool AcceptsGzip(const net::Request& request) {
   auto header = request.Header("accept-encoding");
   if (!header) return false;
   std::string_view rest = *header;
+  bool any = false;  // "*" allows every coding not named
   while (!rest.empty()) {
     size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
@@ -26,10 +27,12 @@ bool AcceptsGzip(const net::Request& request) {
     std::string q(item.substr(std::min(item.size(), item.find(';') + 1)));
     q.erase(std::remove(q.begin(), q.end(), ' '), q.end());
     // "q=0", "q=0.0", "q=0.000" refuse it.
-    if (q.rfind("q=0", 0) == 0 && q.find_first_not_of("0.", 2) == std::string::npos) continue;
-    return true;
+    const bool refused =
+        q.rfind("q=0", 0) == 0 && q.find_first_not_of("0.", 2) == std::string::npos;
+    if (lower == "gzip") return !refused;  // named explicitly: that answer wins over "*"
+    any = !refused;
   }
-  return false;
+  return any;
 }
 
 void GzipIfAccepted(const net::Request& request, net::Response* response) {

@@ -42,6 +42,8 @@ TEST(Compression, AcceptEncodingIsReadAsHttpSaysIncludingQZero) {
   EXPECT_FALSE(AcceptsGzip(WithAcceptEncoding("gzip;q=0")));
   EXPECT_FALSE(AcceptsGzip(WithAcceptEncoding("gzip; q=0.000, br")));
   EXPECT_FALSE(AcceptsGzip(WithAcceptEncoding("xgzip")));
+  EXPECT_FALSE(AcceptsGzip(WithAcceptEncoding("gzip;q=0, *")));
+  EXPECT_TRUE(AcceptsGzip(WithAcceptEncoding("*, gzip;q=0.5")));
 }
 
 TEST(Compression, LargeJsonIsGzippedOnlyForClientsThatAcceptIt) {
