@@ -327,6 +327,15 @@ test("diff: v1 against v2 shows main.regressedFunc grown, in red, and the diff p
 
 test("explore: the form sets service, value and range; a bad selector gets the server's error", async () => {
   const page = await newPage(browser);
+  // "all services" stays all services (an empty service in the URL).
+  await openExplore(page, "service=shop&type=cpu&from=now-1h&to=now");
+  await page.selectOption('form.selection select[name="service"]', "");
+  await page.click('form.selection button[type="submit"]');
+  await page.waitForURL(/service=(&|$)/);
+  await page.waitForSelector('main[data-state="ready"] canvas.flame[data-id="main"][data-drawn]');
+  assert.equal(await page.inputValue('form.selection select[name="service"]'), "");
+  assert.equal(Number(await page.getAttribute("p.summary", "data-merged")), uploads.v1 + uploads.v2);
+
   await openExplore(page, "service=shop&type=cpu&from=now-1h&to=now");
   await page.selectOption('form.selection select[name="sample_index"]', "samples");
   await page.selectOption('form.selection select[name="preset"]', "now-15m");
@@ -359,6 +368,8 @@ test("explore: the form sets service, value and range; a bad selector gets the s
   await page.click('form.selection button[type="submit"]');
   await page.waitForSelector('main[data-state="ready"] .error');
   assert.match(await page.textContent(".error"), /HTTP 400.*query/);
+  // The form stays, with what was typed, so it can be corrected.
+  assert.equal(await page.inputValue('form.selection input[name="query"]'), '{version=~"("}');
   for (const problem of page.problems) assert.match(problem, /400/);
   await page.close();
 });

@@ -18,7 +18,8 @@ async function load(file) {
 }
 
 const { withMatcher } = await load("controls.ts");
-const { resolveTime, formatValue, percent } = await load("format.ts");
+const { resolveTime, formatValue, formatSeconds, parseTime, percent } = await load("format.ts");
+const { joinZoom, splitZoom } = await load("flame.ts");
 const { stepFor } = await load("timeline.ts");
 const { FlameData } = await load("flame_data.ts");
 
@@ -43,12 +44,25 @@ test("resolveTime reads the API's time syntax", () => {
   assert.equal(resolveTime("1700000000", now), 1_700_000_000_000);
   assert.equal(resolveTime("1700000000123", now), 1_700_000_000_123);
   assert.equal(resolveTime("tuesday", now), null);
+  assert.equal(resolveTime("now+5m", now), now + 300_000);
+  assert.equal(resolveTime("now-250ms", now), now - 250);
+  assert.equal(resolveTime("1700000000.5", now), 1_700_000_000_500);
+  assert.equal(resolveTime("170000000000", now), 170_000_000_000_000);  // 12 digits: seconds
+  // Without a zone the server reads UTC, and so does the UI.
+  assert.equal(resolveTime("2026-11-22T10:00:00", now), Date.UTC(2026, 10, 22, 10));
+  assert.equal(parseTime("2026-11-22T10:00:00.123456789Z"), Date.UTC(2026, 10, 22, 10, 0, 0, 123));
 });
 
 test("stepFor gives about 100 buckets in readable steps", () => {
   assert.equal(stepFor(3_600_000), "1m");
   assert.equal(stepFor(15 * 60_000), "10s");
   assert.equal(stepFor(7 * 86_400_000), "2h");
+  // However long the range, at most about 100 buckets (the server allows 10,000).
+  const years = 56 * 365 * 86_400_000;
+  const days = Number(stepFor(years).replace(/d$/, ""));
+  assert.ok(years / (days * 86_400_000) <= 101, stepFor(years));
+  assert.equal(formatSeconds(119.6), "2m0s");
+  assert.equal(formatSeconds(59.7), "1m0s");
   assert.equal(formatValue(1.5e9, "nanoseconds"), "1.5s");
   assert.equal(formatValue(3 * 1024 * 1024, "bytes"), "3.0MiB");  // two significant digits
   assert.equal(percent(1, 8), "12.5%");
@@ -88,7 +102,32 @@ test("sandwich trees: callers and callees of b over every path", () => {
   assert.deepEqual(callees.children.map((c) => [c.name, c.value]), [["a", 3]]);
   const callers = d.callersTree("b");
   assert.equal(callers.value, 8);
+  assert.equal(callers.self, 5);
   assert.deepEqual(callers.children.map((c) => [c.name, c.value]), [["a", 5], ["c", 3]]);
+  // A recursive function called from the root: cum counts the outer call once, self
+  // (its flat value) counts every level.
+  const a = d.callersTree("a");
+  assert.equal(a.value, 6);
+  assert.equal(a.self, 4);
+  assert.ok(a.self <= a.value);
+});
+
+test("zoom paths survive names holding ';' and a URL round trip", () => {
+  const path = ["main.(*T).serve", "x;y", "100%"];
+  const text = joinZoom(path);
+  assert.deepEqual(splitZoom(new URLSearchParams(new URLSearchParams({ zoom: text }).toString()).get("zoom")), path);
+  assert.deepEqual(splitZoom(undefined), []);
+});
+
+test("negative values lay out as zero wide instead of overlapping", () => {
+  const d = new FlameData({
+    name: "root", value: 5, self: 0, children: [
+      { name: "neg", value: -3, self: -3, children: [] },
+      { name: "pos", value: 8, self: 8, children: [] },
+    ],
+  }, meta);
+  assert.deepEqual([...d.width], [5, 0, 8]);
+  assert.deepEqual([...d.offset], [0, 0, 0]);
 });
 
 test("diff trees are as wide as both sides together", () => {

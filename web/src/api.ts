@@ -13,6 +13,22 @@ export class ApiError extends Error {
   }
 }
 
+// A 4xx about the request itself (a bad selector, an unknown type, a time range the
+// server cannot read): the view keeps its form so the user can correct it.
+export function isInputError(error: unknown): error is ApiError {
+  return error instanceof ApiError && error.status >= 400 && error.status < 500 &&
+    error.status !== 401 && error.status !== 403 && error.status !== 404;
+}
+
+// The error box a view shows under its form.
+export function inputErrorBox(error: ApiError): HTMLElement {
+  const box = document.createElement("div");
+  box.className = "error";
+  box.setAttribute("role", "alert");
+  box.textContent = `Error (HTTP ${error.status}): ${error.message}`;
+  return box;
+}
+
 export function token(): string | null {
   return localStorage.getItem(TOKEN_KEY);
 }

@@ -101,12 +101,14 @@ export function rangeFields(state: ViewState, prefix = ""): HTMLElement {
   return h("span", { class: "range" }, preset, " ", h("label", {}, "from ", from), " ", h("label", {}, "to ", to));
 }
 
-// The form's fields as view state: empty fields are left out, presets are not state.
-export function formState(form: HTMLFormElement, base: ViewState): ViewState {
+// The form's fields as view state: empty fields are left out, except those whose empty
+// value means something (`keep`: service "" is every service, base_query "" every pod);
+// presets are not state.
+export function formState(form: HTMLFormElement, base: ViewState, keep: string[] = ["service"]): ViewState {
   const next: ViewState = { ...base };
   for (const [key, value] of new FormData(form)) {
     if (typeof value !== "string" || key.endsWith("preset")) continue;
-    if (value.trim()) next[key] = value.trim();
+    if (value.trim() || keep.includes(key)) next[key] = value.trim();
     else delete next[key];
   }
   return next;
@@ -170,7 +172,7 @@ export function withMatcher(selector: string, name: string, value: string): stri
     }
   }
   if (current.trim()) matchers.push(current.trim());
-  const kept = matchers.filter((m) => m && !new RegExp(`^${name}\\s*(=|!=|=~|!~)`).test(m));
+  const kept = matchers.filter((m) => m && !new RegExp(`^${escapeRegExp(name)}\\s*(=|!=|=~|!~)`).test(m));
   if (value) kept.push(`${name}="${value.replace(/[\\"]/g, "\\$&")}"`);
   return kept.length ? `${prefix}{${kept.join(",")}}` : prefix;
 }
@@ -181,7 +183,10 @@ export function labelPickers(labels: Array<[string, string[]]>, form: HTMLFormEl
   if (labels.length === 0) return null;
   const query = form.elements.namedItem(`${prefix}query`) as HTMLInputElement | null;
   if (!query) return null;
-  const current = (name: string) => new RegExp(`${name}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(query.value)?.[1] ?? "";
+  const current = (name: string) => {
+    const m = new RegExp(`(?:^|[{,\\s])${escapeRegExp(name)}\\s*=\\s*"((?:[^"\\\\]|\\\\.)*)"`).exec(query.value);
+    return m ? m[1].replace(/\\(.)/g, "$1") : "";
+  };
   const pickers = labels.map(([name, values]) => {
     const select = h("select", { "data-label": name, "aria-label": `label ${name}` }, h("option", { value: "" }, `${name}: any`));
     for (const v of values) {
@@ -196,4 +201,8 @@ export function labelPickers(labels: Array<[string, string[]]>, form: HTMLFormEl
     return select;
   });
   return h("div", { class: "label-pickers" }, h("span", { class: "hint" }, "Filter: "), ...pickers);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

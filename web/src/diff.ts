@@ -3,10 +3,10 @@
 // /api/v1/diff?format=flame) and the table of the biggest changes (GET /api/v1/diff).
 // Frames are as wide as both sides together; red grew, green shrank.
 
-import { ApiError, getJson } from "./api";
+import { ApiError, getJson, inputErrorBox, isInputError } from "./api";
 import { formState, loadServices, selectionFields, selectionParams, serviceFields, withDefaults, type Service } from "./controls";
 import { h, onEnter } from "./dom";
-import { FlameGraph, type FlameMode } from "./flame";
+import { FlameGraph, joinZoom, splitZoom, type FlameMode } from "./flame";
 import { FlameData, type FlameJson, type FlameMeta } from "./flame_data";
 import { formatTime, formatValue, parseTime } from "./format";
 import { apiUrl, pprofBar, shellQuote, tokenNote } from "./pprof_links";
@@ -98,7 +98,15 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
   const newest = (prefix: string) =>
     getJson<{ profiles: unknown[] }>("/api/v1/profiles", { ...selectionParams(state, prefix), limit: "1" })
       .then((r) => r.profiles.length > 0);
-  const [hasBase, hasComparison] = await Promise.all([newest("base_"), newest(""), picker.then((node) => section.append(node))]);
+  let hasBase = false;
+  let hasComparison = false;
+  try {
+    [hasBase, hasComparison] = await Promise.all([newest("base_"), newest(""), picker.then((node) => section.append(node))]);
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    section.append(inputErrorBox(e));
+    return section;
+  }
   if (!hasBase || !hasComparison) {
     const side = !hasBase ? (!hasComparison ? "either side" : "the baseline") : "the comparison";
     section.append(h("p", { class: "empty", "data-empty": "diff" },
@@ -113,6 +121,10 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
       getJson<DiffFlame>("/api/v1/diff", { ...params, format: "flame" }),
     ]);
   } catch (e) {
+    if (isInputError(e)) {
+      section.append(inputErrorBox(e));
+      return section;
+    }
     if (e instanceof ApiError && e.status === 404) {
       section.append(h("p", { class: "empty", "data-empty": "diff" }, `Nothing to compare: ${e.message}. Widen a range or change a selector.`));
       return section;
@@ -136,8 +148,8 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
   );
   const mode: FlameMode = state.mode === "icicle" ? "icicle" : "flame";
   const graph = new FlameGraph(data, {
-    id: "main", mode, zoomPath: state.zoom ? state.zoom.split(";") : [], search: state.search,
-    onZoom: (path) => patchState({ zoom: path.join(";") }),
+    id: "main", mode, zoomPath: splitZoom(state.zoom), search: state.search,
+    onZoom: (path) => patchState({ zoom: joinZoom(path) }),
   });
   const search = h("input", { type: "search", name: "search", placeholder: "Search functions", value: state.search ?? "", size: 32 });
   search.addEventListener("input", () => {
@@ -178,7 +190,7 @@ function diffForm(state: ViewState, services: Service[]): HTMLFormElement {
     h("button", { type: "submit" }, "Compare"));
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    navigate(formState(form, { view: "diff" }));
+    navigate(formState(form, { view: "diff" }, ["service", "base_query", "query"]));
   });
   return form;
 }

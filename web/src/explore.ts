@@ -6,13 +6,13 @@
 // Data: GET /api/v1/series, /api/v1/merge?format=flame, /api/v1/merge?format=top and
 // /api/v1/profiles?limit=1 (for the sample types), fetched together.
 
-import { ApiError, getJson } from "./api";
+import { ApiError, getJson, inputErrorBox, isInputError } from "./api";
 import {
   formState, labelPickers, loadLabelValues, loadServices, selectionFields, selectionParams, serviceFields, withDefaults,
   type Service,
 } from "./controls";
 import { h, onEnter } from "./dom";
-import { FlameGraph, type FlameMode } from "./flame";
+import { FlameGraph, joinZoom, splitZoom, type FlameMode } from "./flame";
 import { FlameData, type FlameJson, type FlameMeta } from "./flame_data";
 import { formatValue, percent, resolveTime } from "./format";
 import { apiUrl, pprofBar, shellQuote, tokenNote } from "./pprof_links";
@@ -70,7 +70,13 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
   const to = resolveTime(state.to) ?? Date.now();
   // The newest matching profile first (cheap, metadata only): an empty selection is an
   // empty state, not a 404 from the merges.
-  const latest = await getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" });
+  let latest: { profiles: ProfileMeta[] };
+  try {
+    latest = await getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" });
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    return h("section", { class: "explore" }, h("h1", {}, "Explore"), selectionForm(state, services, []), inputErrorBox(e));
+  }
   const some = latest.profiles.length > 0;
   let [series, merged, top, labels] = await Promise.all([
     getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
@@ -169,10 +175,10 @@ class ExploreGraphs {
     this.graph = new FlameGraph(data, {
       id: "main",
       mode: state.mode === "icicle" ? "icicle" : "flame",
-      zoomPath: state.zoom ? state.zoom.split(";") : [],
+      zoomPath: splitZoom(state.zoom),
       search: state.search,
       focus: this.focus,
-      onZoom: (path) => patchState({ zoom: path.join(";") }),
+      onZoom: (path) => patchState({ zoom: joinZoom(path) }),
       onSelect: (name) => this.setFocus(name),
     });
     this.element = h("div", { class: "graphs" }, this.toolbar(state), this.graph.element,
@@ -209,7 +215,7 @@ class ExploreGraphs {
     const reset = h("button", { type: "button", "data-action": "reset-zoom" }, "Reset zoom");
     reset.addEventListener("click", () => this.graph.zoomTo(0));
     return h("div", { class: "toolbar" }, modes, " ", search, " ", matched, " ", reset,
-      h("span", { class: "hint" }, "Click a frame to zoom, Alt-click or double-click to see its callers and callees."));
+      h("span", { class: "hint" }, "Click a frame to zoom, Alt-click it to see its callers and callees."));
   }
 
   private graphMode(state: ViewState): FlameMode {
@@ -277,7 +283,7 @@ class ExploreGraphs {
     this.sandwich.replaceChildren(
       h("h2", {}, "Sandwich: ", h("code", { "data-focus": name }, name), " ", clear),
       h("p", { class: "summary" }, `${formatValue(callers.value, meta.unit)} cumulative (${percent(callers.value, meta.total)}), ` +
-        `${formatValue(callees.self, meta.unit)} self`),
+        `${formatValue(callers.self, meta.unit)} self`),
       h("h3", {}, "Callers"), graph("callers", callers, "flame"),
       h("h3", {}, "Callees"), graph("callees", callees, "icicle"));
   }

@@ -27,7 +27,7 @@ export interface FlameOptions {
   search?: string;
   focus?: string;
   onZoom?: (path: string[]) => void;
-  onSelect?: (name: string) => void;  // a frame clicked with the Alt key, or double-clicked
+  onSelect?: (name: string) => void;  // a frame clicked with the Alt key
 }
 
 interface DrawnFrame {
@@ -53,6 +53,7 @@ export class FlameGraph {
   private matched = new Uint8Array(0);
   private drawn: DrawnFrame[] = [];
   private hover = -1;
+  private drawnWidth = -1;
   private lastDrawMs = 0;
   private firstDrawMs = 0;
   private readonly created = performance.now();
@@ -67,14 +68,18 @@ export class FlameGraph {
     if (options.zoomPath?.length) this.zoom = data.find(options.zoomPath);
     this.setSearch(options.search ?? "", false);
     this.canvas.addEventListener("click", (e) => this.onClick(e));
-    this.canvas.addEventListener("dblclick", (e) => {
-      const i = this.hit(e);
-      if (i > 0) this.options.onSelect?.(this.data.name(i));
-    });
     this.canvas.addEventListener("mousemove", (e) => this.onMove(e));
     this.canvas.addEventListener("mouseleave", () => this.showTooltip(-1, 0, 0));
-    // Drawn once attached and sized, and again whenever the box changes width.
-    new ResizeObserver(() => this.draw()).observe(this.element);
+    // Drawn once attached and sized, and again whenever the box changes width (not
+    // height: drawing sets the height). Stops observing once the graph left the page.
+    const observer = new ResizeObserver(() => {
+      if (!this.element.isConnected) {
+        observer.disconnect();
+        return;
+      }
+      if (this.element.clientWidth !== this.drawnWidth) this.draw();
+    });
+    observer.observe(this.element);
     window.kprofFlames ??= {};
     window.kprofFlames[options.id] = this;
     if (options.id === "main") window.kprofFlame = this;
@@ -139,6 +144,7 @@ export class FlameGraph {
     const start = performance.now();
     const cssWidth = this.element.clientWidth;
     if (cssWidth === 0) return;  // not attached yet
+    this.drawnWidth = cssWidth;
     const d = this.data;
     const rows = d.maxDepth + 1;
     const cssHeight = rows * ROW;
@@ -327,6 +333,23 @@ export class FlameGraph {
     const widest = found.reduce((a, b) => (this.data.width[b] > this.data.width[a] ? b : a));
     return this.zoomTo(widest);
   }
+}
+
+// A zoom path in the URL: frame names joined by ";", each percent-encoded so a name
+// holding ";" survives.
+export function joinZoom(path: string[]): string {
+  return path.map((name) => encodeURIComponent(name)).join(";");
+}
+
+export function splitZoom(text: string | undefined): string[] {
+  if (!text) return [];
+  return text.split(";").map((part) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      return part;
+    }
+  });
 }
 
 // "github.com/x/y/pkg.(*T).Method" → a hue from the package path, so one package's

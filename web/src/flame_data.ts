@@ -87,7 +87,9 @@ export class FlameData {
         this.base[i] = node.base ?? 0;
         this.baseSelf[i] = node.base_self ?? 0;
       }
-      this.width[i] = node.value + (diff ? (node.base ?? 0) * this.baseScale : 0);
+      // Negative values (a diff profile opened as a profile) would fold frames over
+      // their siblings: they are laid out as zero wide.
+      this.width[i] = Math.max(0, node.value) + (diff ? Math.max(0, node.base ?? 0) * this.baseScale : 0);
       this.offset[i] = offset;
       this.depth[i] = depth;
       this.parent[i] = parent;
@@ -98,7 +100,7 @@ export class FlameData {
       let x = offset;
       const placed = node.children.map((child) => {
         const at = x;
-        x += child.value + (diff ? (child.base ?? 0) * this.baseScale : 0);
+        x += Math.max(0, child.value) + (diff ? Math.max(0, child.base ?? 0) * this.baseScale : 0);
         return at;
       });
       for (let c = node.children.length - 1; c >= 0; c--) {
@@ -166,7 +168,8 @@ export class FlameData {
   }
 
   // Callers: from `name` up to the root along every path, merged; the root is `name`
-  // and its children are the direct callers.
+  // (its self is the function's flat value, recursion included) and its children are the
+  // direct callers. Callers have no self of their own here.
   callersTree(name: string): FlameJson {
     const root: FlameJson = { name, value: 0, self: 0, children: [] };
     for (const i of this.outermost(name)) {
@@ -178,7 +181,6 @@ export class FlameData {
         at = childNamed(at, this.name(p));
         at.value += v;
       }
-      at.self += v;  // the outermost caller: the stack starts there
     }
     sortTree(root);
     return root;

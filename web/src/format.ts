@@ -4,7 +4,10 @@
 // the epoch; null for null or empty.
 export function parseTime(value: string | null | undefined): number | null {
   if (!value) return null;
-  const ms = Date.parse(value.replace(/(\.\d{3})\d+/, "$1"));
+  let text = value.trim().replace(/(\.\d{3})\d+/, "$1");
+  // Without a zone the server reads UTC (Date.parse would read local time).
+  if (/T\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(text)) text += "Z";
+  const ms = Date.parse(text);
   return Number.isNaN(ms) ? null : ms;
 }
 
@@ -13,9 +16,10 @@ export function formatSeconds(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || seconds < 0) return "-";
   if (seconds === 0) return "0s";
   if (seconds < 1) return `${round(seconds * 1000)}ms`;
-  if (seconds < 60) return `${round(seconds)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${Math.round(seconds - minutes * 60)}s`;
+  if (seconds < 59.5) return `${round(seconds)}s`;
+  const whole = Math.round(seconds);
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes}m${whole - minutes * 60}s`;
   return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }
 
@@ -75,7 +79,7 @@ export function percent(part: number, whole: number): string {
 }
 
 const UNIT_MS: Record<string, number> = {
-  ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000,
+  ns: 1e-6, us: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000,
 };
 
 // The API's time syntax on the client (to size timeline buckets): "now", "now-1h",
@@ -83,13 +87,17 @@ const UNIT_MS: Record<string, number> = {
 export function resolveTime(value: string, now = Date.now()): number | null {
   const text = value.trim();
   if (text === "" || text === "now") return now;
-  const rel = /^(?:now)?\s*-\s*((?:\d+(?:\.\d+)?(?:ms|s|m|h|d|w))+)$/.exec(text);
-  if (rel) {
+  const rel = /^(now\s*)?([-+])\s*((?:\d+(?:\.\d+)?(?:ns|us|ms|s|m|h|d|w))+)$/.exec(text);
+  if (rel && (rel[1] || rel[2] === "-")) {
     let total = 0;
-    for (const part of rel[1].matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)) total += Number(part[1]) * UNIT_MS[part[2]];
-    return now - total;
+    for (const part of rel[3].matchAll(/(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d|w)/g)) total += Number(part[1]) * UNIT_MS[part[2]];
+    return rel[2] === "-" ? now - total : now + total;
   }
-  if (/^\d+$/.test(text)) return text.length > 11 ? Number(text) : Number(text) * 1000;
+  // Unix time as the server reads it: 13 or more digits are milliseconds.
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const whole = text.split(".")[0];
+    return whole.length >= 13 ? Number(text) : Number(text) * 1000;
+  }
   return parseTime(text);
 }
 

@@ -79,9 +79,13 @@ async function render(state: ViewState): Promise<void> {
   // A view showing something still changing (a running rollout) asks to be redrawn.
   const refresh = content instanceof HTMLElement ? Number(content.dataset.refresh) : 0;
   if (refresh > 0) {
-    setTimeout(() => {
-      if (mine === generation) void render(state);
-    }, refresh);
+    const again = () => {
+      if (mine !== generation) return;
+      // Not while the user is typing in one of the view's forms: try again later.
+      if (document.activeElement?.closest("main form")) setTimeout(again, refresh);
+      else void render(state);
+    };
+    setTimeout(again, refresh);
   }
 }
 

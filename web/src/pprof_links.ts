@@ -22,6 +22,12 @@ export function pprofBar(options: { download: string; filename: string; command:
   const command = h("code", { class: "command", "data-command": "go-tool-pprof" }, options.command);
   const copy = h("button", { type: "button", class: "small" }, "Copy");
   copy.addEventListener("click", () => {
+    // navigator.clipboard exists only in secure contexts (https, loopback).
+    if (!navigator.clipboard) {
+      selectText(command);
+      status.textContent = "selected: copy with Ctrl+C";
+      return;
+    }
     navigator.clipboard.writeText(options.command).then(
       () => (status.textContent = "copied"),
       () => selectText(command),

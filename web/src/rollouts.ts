@@ -5,7 +5,7 @@
 // comparison (GET /api/v1/rollouts/{id}/report). Both redraw every 2 s while a rollout
 // they show is running.
 
-import { getJson } from "./api";
+import { getJson, inputErrorBox, isInputError } from "./api";
 import { diffCommand, diffParams, rolloutDiffState, type ReportProfiles } from "./diff";
 import { h } from "./dom";
 import { formatSeconds, formatTime, formatValue, isoTime, parseTime, percent } from "./format";
@@ -30,8 +30,14 @@ function outcomeBadge(outcome: string): HTMLElement {
 export async function renderRolloutList(state: ViewState): Promise<Node> {
   const params: Record<string, string> = {};
   for (const key of ["namespace", "deployment", "outcome"]) if (state[key]) params[key] = state[key];
-  const { rollouts } = await getJson<{ rollouts: Rollout[] }>("/api/v1/rollouts", params);
   const title = h("h1", {}, "Rollouts");
+  let rollouts: Rollout[];
+  try {
+    rollouts = (await getJson<{ rollouts: Rollout[] }>("/api/v1/rollouts", params)).rollouts;
+  } catch (e) {
+    if (!isInputError(e)) throw e;
+    return h("section", { class: "rollouts" }, title, filterForm(state), inputErrorBox(e));
+  }
   const running = rollouts.some((r) => RUNNING.has(r.outcome));
   if (rollouts.length === 0) {
     const filtered = Object.keys(params).length > 0;

@@ -24,9 +24,11 @@ const BOTTOM = 18;
 
 // A step giving about 100 buckets, rounded to a duration people read easily.
 export function stepFor(rangeMs: number): string {
-  const steps = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
+  const steps = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400, 604800];
   const want = rangeMs / 1000 / 100;
-  const s = steps.find((x) => x >= want) ?? 86400;
+  // Past a week per bucket, whole days (the server allows at most 10,000 buckets).
+  const s = steps.find((x) => x >= want) ?? Math.ceil(want / 86400) * 86400;
+  if (s % 86400 === 0) return `${s / 86400}d`;
   return s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`;
 }
 
