@@ -108,3 +108,13 @@ def rollout_status(sim, deployment, ns="default", timeout="120s"):
     p = sim.kubectl("-n", ns, "rollout", "status", "deploy/" + deployment, "--timeout", timeout,
                     check=False, timeout=180)
     return p.returncode, p.stdout + p.stderr, time.monotonic()
+
+
+def deploy(sim, name, replicas, image="kprof.test/workload:v1"):
+    """Applies a Deployment of the Go workload and waits until `kubectl rollout status`
+    says it rolled out; raises with kubectl's output otherwise."""
+    manifest = kubesim_helper.deployment(name, image=image, replicas=replicas)
+    sim.kubectl("apply", "-f", kubesim_helper.write_manifest(sim, manifest, name + ".json"))
+    code, out, _ = rollout_status(sim, name)
+    if code != 0:
+        raise AssertionError("deployment %s did not roll out: %s" % (name, out))

@@ -34,11 +34,7 @@ class ResourcesUnderLoadTest(unittest.TestCase):
             server = kprof_helper.Server(sim, ["--interval", "2s", "--cpu-seconds", "8",
                                                "--types", "cpu", "--resources-interval", "1s"])
             try:
-                manifest = kubesim_helper.deployment("busy", image="kprof.test/workload:v1",
-                                                     replicas=6)
-                sim.kubectl("apply", "-f", kubesim_helper.write_manifest(sim, manifest))
-                code, out, _ = kprof_helper.rollout_status(sim, "busy")
-                self.assertEqual(code, 0, out)
+                kprof_helper.deploy(sim, "busy", replicas=6)
                 # Captures are running once the first CPU profiles have arrived.
                 wait_for(lambda: len(server.profiles('{deployment="busy"}')) >= 6, 90, 0.2,
                          "CPU profiles of the six pods")

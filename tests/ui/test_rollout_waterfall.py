@@ -29,11 +29,7 @@ class RolloutWaterfallTest(unittest.TestCase):
             server = kprof_helper.Server(sim, ["--interval", "2s", "--cpu-seconds", "1",
                                                "--types", "cpu", "--resources-interval", "1s"])
             try:
-                manifest = kubesim_helper.deployment("shop", image="kprof.test/workload:v1",
-                                                     replicas=3)
-                sim.kubectl("apply", "-f", kubesim_helper.write_manifest(sim, manifest))
-                code, out, _ = kprof_helper.rollout_status(sim, "shop")
-                self.assertEqual(code, 0, out)
+                kprof_helper.deploy(sim, "shop", replicas=3)
                 first = wait_for(lambda: [r for r in server.rollouts("shop")
                                           if r["outcome"] == "complete"], 10, 0.1, "revision 1")
                 old_rs = first[0]["new_replicaset"]
