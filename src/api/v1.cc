@@ -26,13 +26,29 @@ using net::Response;
 constexpr size_t kDefaultListLimit = 100;
 constexpr size_t kMaxListLimit = 1000;
 
+// Function and label names come from uploaded profiles: invalid UTF-8 is replaced,
+// not a reason to fail the request.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 Response Json(const json& j, int status = 200) {
   Response r;
   r.status = status;
-  // Function and label names come from uploaded profiles: invalid UTF-8 is replaced,
-  // not a reason to fail the request.
-  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  r.body = Dump(j) + "\n";
   return r;
+}
+
+// `object` (compact JSON of an object) with one more member whose value is already
+// JSON text: flame trees are printed once, not parsed back into a json value.
+std::string WithMember(const json& object, std::string_view name, const std::string& value) {
+  std::string out = Dump(object);
+  out.pop_back();  // '}'
+  if (out.size() > 1) out += ',';
+  out += '"';
+  out += name;
+  out += "\":";
+  out += value;
+  out += "}\n";
+  return out;
 }
 
 Response Fail(const Status& s) { return net::ErrorFromStatus(s); }
@@ -83,10 +99,6 @@ Result<store::ProfileQuery> ParseQuery(const Request& req, bool need_type,
   return q;
 }
 
-Result<size_t> ParseCount(const Request& req, std::string_view name, size_t def, size_t max) {
-  return CountParam(req, name, def, max);
-}
-
 void AddProfileCount(Response* r, const store::MergeOutcome& m) {
   r->headers.push_back({"X-Kprof-Profiles", std::to_string(m.profiles_merged) + " of " +
                                                 std::to_string(m.profiles_matched)});
@@ -134,7 +146,7 @@ class NativeApi {
   Response List(Request& req) {
     auto q = ParseQuery(req, false);
     if (!q.ok()) return Fail(q.status());
-    auto limit = ParseCount(req, "limit", kDefaultListLimit, kMaxListLimit);
+    auto limit = CountParam(req, "limit", kDefaultListLimit, kMaxListLimit);
     if (!limit.ok()) return Fail(limit.status());
     q->limit = *limit == 0 ? kDefaultListLimit : *limit;
     q->after = std::string(req.Query("page_token").value_or(""));
@@ -185,20 +197,22 @@ class NativeApi {
     if (!prepared.ok()) return Fail(prepared.status());
     Response r;
     if (format == "flame") {
-      auto max_nodes = ParseCount(req, "max_nodes", 10000, 200000);
+      auto max_nodes = CountParam(req, "max_nodes", 10000, 200000);
       if (!max_nodes.ok()) return Fail(max_nodes.status());
+      auto top = CountParam(req, "top", 0, 100000);
+      if (!top.ok()) return Fail(top.status());
+      json head = {{"profiles", CountJson(*merged)}};
+      // The top table of the same merge, so a page showing both merges once.
+      if (*top > 0) head["top"] = TopJson(*prepared, *merged, *top);
       pprof::FlameTree tree = pprof::BuildFlameTree(*prepared, *max_nodes);
-      // FlameTreeToJson is already compact JSON: splice it in rather than parse and
-      // print a tree of up to 200,000 nodes again.
-      r.body = "{\"profiles\":" + CountJson(*merged).dump() +
-               ",\"flame\":" + pprof::FlameTreeToJson(tree) + "}\n";
+      r.body = WithMember(head, "flame", pprof::FlameTreeToJson(tree));
     } else if (format == "folded") {
       r.content_type = "text/plain; charset=utf-8";
       r.body = pprof::FoldedStacks(*prepared);
     } else if (format == "top") {
-      r.body =
-          TopJson(req, *prepared, *merged).dump(-1, ' ', false, json::error_handler_t::replace) +
-          "\n";
+      auto limit = CountParam(req, "limit", 20, 100000);
+      if (!limit.ok()) return Fail(limit.status());
+      r.body = Dump(TopJson(*prepared, *merged, *limit)) + "\n";
     } else {
       return Fail(InvalidArgument("format must be pprof, flame, folded or top"));
     }
@@ -214,7 +228,9 @@ class NativeApi {
     if (!merged.ok()) return Fail(merged.status());
     auto prepared = PrepareFor(req, std::move(merged->profile));
     if (!prepared.ok()) return Fail(prepared.status());
-    Response r = Json(TopJson(req, *prepared, *merged));
+    auto limit = CountParam(req, "limit", 20, 100000);
+    if (!limit.ok()) return Fail(limit.status());
+    Response r = Json(TopJson(*prepared, *merged, *limit));
     AddProfileCount(&r, *merged);
     return r;
   }
@@ -226,13 +242,13 @@ class NativeApi {
     if (!comparison.ok()) return Fail(comparison.status());
     auto normalization = pprof::ParseDiffNormalization(req.Query("normalize").value_or("total"));
     if (!normalization.ok()) return Fail(normalization.status());
-    auto limit = ParseCount(req, "limit", 20, 10000);
+    auto limit = CountParam(req, "limit", 20, 10000);
     if (!limit.ok()) return Fail(limit.status());
     std::string format(req.Query("format").value_or("json"));
     if (format != "json" && format != "flame" && format != "pprof") {
       return Fail(InvalidArgument("format must be json, flame or pprof"));
     }
-    auto max_nodes = ParseCount(req, "max_nodes", 10000, 200000);
+    auto max_nodes = CountParam(req, "max_nodes", 10000, 200000);
     if (!max_nodes.ok()) return Fail(max_nodes.status());
     auto a = store_->Merge(*base);
     if (!a.ok()) return Fail(a.status().WithContext("base"));
@@ -261,17 +277,6 @@ class NativeApi {
       AddProfileCount(&r, *b);
       return r;
     }
-    if (format == "flame") {
-      pprof::FlameTree ta = pprof::BuildFlameTree(*pa, *max_nodes);
-      pprof::FlameTree tb = pprof::BuildFlameTree(*pb, *max_nodes);
-      Response r;
-      r.body = "{\"base\":{\"profiles\":" + CountJson(*a).dump() +
-               "},\"comparison\":{\"profiles\":" + CountJson(*b).dump() +
-               "},\"flame\":" + pprof::DiffFlameTreeToJson(ta, tb, pprof::BaseScale(*report)) +
-               "}\n";
-      AddProfileCount(&r, *b);
-      return r;
-    }
     json rows = json::array();
     for (size_t i = 0; i < report->rows.size() && (*limit == 0 || i < *limit); ++i) {
       const pprof::DiffRow& d = report->rows[i];
@@ -283,31 +288,37 @@ class NativeApi {
                       {"cum", d.comparison_cum},
                       {"delta_cum", d.delta_cum()}});
     }
-    return Json({{"sample_type", report->sample_type},
-                 {"unit", report->sample_unit},
-                 {"normalize", std::string(req.Query("normalize").value_or("total"))},
-                 {"base_scale", pprof::BaseScale(*report)},
-                 {"base",
-                  {{"total", report->base_total},
-                   {"seconds", report->base_seconds},
-                   {"profiles", CountJson(*a)}}},
-                 {"comparison",
-                  {{"total", report->comparison_total},
-                   {"seconds", report->comparison_seconds},
-                   {"profiles", CountJson(*b)}}},
-                 {"rows", rows}});
+    json out = {{"sample_type", report->sample_type},
+                {"unit", report->sample_unit},
+                {"normalize", std::string(req.Query("normalize").value_or("total"))},
+                {"base_scale", pprof::BaseScale(*report)},
+                {"base",
+                 {{"total", report->base_total},
+                  {"seconds", report->base_seconds},
+                  {"profiles", CountJson(*a)}}},
+                {"comparison",
+                 {{"total", report->comparison_total},
+                  {"seconds", report->comparison_seconds},
+                  {"profiles", CountJson(*b)}}},
+                {"rows", rows}};
+    if (format == "json") return Json(out);
+    // flame: the same report plus both call trees joined, so a page needs one request.
+    Response r;
+    r.body = WithMember(out, "flame",
+                        pprof::DiffFlameTreeToJson(pprof::BuildFlameTree(*pa, *max_nodes),
+                                                   pprof::BuildFlameTree(*pb, *max_nodes),
+                                                   pprof::BaseScale(*report)));
+    AddProfileCount(&r, *b);
+    return r;
   }
 
   // Profile count and total value per time bucket, for timelines.
   Response Series(Request& req) {
     auto q = ParseQuery(req, true);
     if (!q.ok()) return Fail(q.status());
-    int64_t step = 60'000'000'000;
-    if (auto s = req.Query("step")) {
-      auto d = store::ParseDuration(*s);
-      if (!d.ok() || *d <= 0) return Fail(InvalidArgument("\"step\" must be a positive duration"));
-      step = *d;
-    }
+    auto step_param = DurationParam(req, "step", 60'000'000'000);
+    if (!step_param.ok()) return Fail(step_param.status());
+    const int64_t step = *step_param;
     if ((q->to_nanos - q->from_nanos) / step > 10000) {
       return Fail(InvalidArgument("more than 10000 buckets: use a larger \"step\""));
     }
@@ -371,11 +382,10 @@ class NativeApi {
   }
 
  private:
-  json TopJson(const Request& req, const pprof::PreparedProfile& prepared,
-               const store::MergeOutcome& merged) {
+  json TopJson(const pprof::PreparedProfile& prepared, const store::MergeOutcome& merged,
+               size_t limit) {
     pprof::ReportOptions options;
-    auto limit = ParseCount(req, "limit", 20, 100000);
-    options.node_count = limit.ok() ? static_cast<int>(*limit) : 20;
+    options.node_count = static_cast<int>(limit);
     options.node_fraction = 0;
     pprof::TopReport top = pprof::BuildTop(prepared, options);
     json rows = json::array();

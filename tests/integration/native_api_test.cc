@@ -103,6 +103,10 @@ TEST_F(NativeApi, FlameFoldedAndTopFormatsAgree) {
   json flame = GetJson(q + "&format=flame&max_nodes=50");
   json top = GetJson(q + "&format=top");
   EXPECT_EQ(flame["flame"]["value"], top["total"]);
+  // top=N brings the top table of the same merge along with the tree.
+  json both = GetJson(q + "&format=flame&top=20");
+  EXPECT_EQ(both["top"]["rows"], top["rows"]);
+  EXPECT_EQ(both["flame"]["value"], top["total"]);
   EXPECT_LE(flame["flame"]["meta"]["nodes"].get<int>(),
             50 + flame["flame"]["meta"]["other_nodes"].get<int>());
   auto [status, folded] = Curl(ShellQuote(server_->url(q + "&format=folded")));
