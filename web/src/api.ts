@@ -2,6 +2,8 @@
 // server's JSON error message ({"code":…,"error":…}), so views show what the server said.
 // A bearer token (for servers started with --tokens-file) is kept in localStorage.
 
+import { h } from "./dom";
+
 const TOKEN_KEY = "kprof.token";
 
 export class ApiError extends Error {
@@ -20,13 +22,12 @@ export function isInputError(error: unknown): error is ApiError {
     error.status !== 401 && error.status !== 403 && error.status !== 404;
 }
 
-// The error box a view shows under its form.
-export function inputErrorBox(error: ApiError): HTMLElement {
-  const box = document.createElement("div");
-  box.className = "error";
-  box.setAttribute("role", "alert");
-  box.textContent = `Error (HTTP ${error.status}): ${error.message}`;
-  return box;
+// The box an error is shown in: "Error (HTTP 400): what the server said". Views put it
+// under their form for input errors; the app shell shows it in place of a view.
+export function errorNotice(error: unknown): HTMLElement {
+  const message = error instanceof Error ? error.message : String(error);
+  const status = error instanceof ApiError && error.status ? ` (HTTP ${error.status})` : "";
+  return h("div", { class: "error", role: "alert" }, `Error${status}: ${message}`);
 }
 
 export function token(): string | null {
@@ -38,21 +39,26 @@ export function setToken(value: string | null): void {
   else localStorage.removeItem(TOKEN_KEY);
 }
 
-// GET `path` (with `params` as its query string) and return the response body as text.
-export async function getText(path: string, params: Record<string, string> = {}): Promise<string> {
-  const query = new URLSearchParams(params).toString();
+// GET `url` with the bearer token; a response that is not 2xx becomes an ApiError with
+// the server's message. The body is left for the caller (text, JSON or a Blob).
+export async function fetchOk(url: string): Promise<Response> {
   const headers: Record<string, string> = {};
   const t = token();
   if (t) headers["Authorization"] = `Bearer ${t}`;
   let response: Response;
   try {
-    response = await fetch(query ? `${path}?${query}` : path, { headers });
+    response = await fetch(url, { headers });
   } catch (e) {
     throw new ApiError(0, `cannot reach the server: ${(e as Error).message}`);
   }
-  const body = await response.text();
-  if (!response.ok) throw new ApiError(response.status, errorMessage(response, body));
-  return body;
+  if (!response.ok) throw new ApiError(response.status, errorMessage(response, await response.text()));
+  return response;
+}
+
+// GET `path` (with `params` as its query string) and return the response body as text.
+export async function getText(path: string, params: Record<string, string> = {}): Promise<string> {
+  const query = new URLSearchParams(params).toString();
+  return (await fetchOk(query ? `${path}?${query}` : path)).text();
 }
 
 export async function getJson<T>(path: string, params: Record<string, string> = {}): Promise<T> {

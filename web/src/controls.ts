@@ -4,7 +4,9 @@
 
 import { getJson } from "./api";
 import { h } from "./dom";
-import type { ViewState } from "./state";
+import type { FlameGraph, FlameMode } from "./flame";
+import { percent } from "./format";
+import { patchState, type ViewState } from "./state";
 
 export interface Service {
   name: string;
@@ -205,4 +207,37 @@ export function labelPickers(labels: Array<[string, string[]]>, form: HTMLFormEl
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+// The toolbar over a flame graph: flame or icicle, a search with the share it matches,
+// and Reset zoom; each change is drawn at once and recorded in the URL. `extras` follow
+// (a hint, a legend).
+export function flameToolbar(graph: FlameGraph, state: ViewState, ...extras: Node[]): HTMLElement {
+  const modes = h("span", { class: "toggle", role: "group" });
+  for (const mode of ["flame", "icicle"] as FlameMode[]) {
+    const button = h("button", { type: "button", "data-mode": mode, "aria-pressed": String(graph.mode === mode) },
+      mode === "flame" ? "Flame" : "Icicle");
+    button.addEventListener("click", () => {
+      graph.setMode(mode);
+      for (const b of modes.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b === button));
+      patchState({ mode: mode === "flame" ? undefined : mode });
+    });
+    modes.append(button);
+  }
+  const matched = h("span", { class: "matched", "data-matched-share": "" });
+  const search = h("input", {
+    type: "search", name: "search", placeholder: "Search functions (text or /regex/)", value: state.search ?? "", size: 32,
+  });
+  const showMatched = () => {
+    matched.textContent = search.value ? `${percent(graph.matchedShare(), 1)} of total matches` : "";
+  };
+  search.addEventListener("input", () => {
+    graph.setSearch(search.value);
+    showMatched();
+    patchState({ search: search.value });
+  });
+  showMatched();
+  const reset = h("button", { type: "button", "data-action": "reset-zoom" }, "Reset zoom");
+  reset.addEventListener("click", () => graph.zoomTo(0));
+  return h("div", { class: "toolbar" }, modes, " ", search, " ", matched, " ", reset, ...extras);
 }

@@ -3,8 +3,8 @@
 // /api/v1/diff?format=flame) and the table of the biggest changes (GET /api/v1/diff).
 // Frames are as wide as both sides together; red grew, green shrank.
 
-import { ApiError, getJson, inputErrorBox, isInputError } from "./api";
-import { formState, loadServices, selectionFields, selectionParams, serviceFields, withDefaults, type Service } from "./controls";
+import { ApiError, getJson, errorNotice, isInputError } from "./api";
+import { flameToolbar, formState, loadServices, selectionFields, selectionParams, serviceFields, withDefaults, type Service } from "./controls";
 import { h, onEnter } from "./dom";
 import { FlameGraph, joinZoom, splitZoom, type FlameMode } from "./flame";
 import { FlameData, type FlameJson, type FlameMeta } from "./flame_data";
@@ -39,7 +39,7 @@ interface DiffJson {
   rows: DiffRow[];
 }
 
-interface DiffFlame {
+interface DiffFlame extends DiffJson {
   flame: FlameJson & { meta: FlameMeta };
 }
 
@@ -104,7 +104,7 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
     [hasBase, hasComparison] = await Promise.all([newest("base_"), newest(""), picker.then((node) => section.append(node))]);
   } catch (e) {
     if (!isInputError(e)) throw e;
-    section.append(inputErrorBox(e));
+    section.append(errorNotice(e));
     return section;
   }
   if (!hasBase || !hasComparison) {
@@ -113,16 +113,13 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
       `No ${state.type} profiles in ${side}. Pick ranges and selectors that hold profiles, or a rollout below the form.`));
     return section;
   }
-  let report: DiffJson;
-  let flame: DiffFlame;
+  // One request: the report's rows and both call trees joined.
+  let report: DiffFlame;
   try {
-    [report, flame] = await Promise.all([
-      getJson<DiffJson>("/api/v1/diff", { ...params, limit: "100" }),
-      getJson<DiffFlame>("/api/v1/diff", { ...params, format: "flame" }),
-    ]);
+    report = await getJson<DiffFlame>("/api/v1/diff", { ...params, format: "flame", limit: "100" });
   } catch (e) {
     if (isInputError(e)) {
-      section.append(inputErrorBox(e));
+      section.append(errorNotice(e));
       return section;
     }
     if (e instanceof ApiError && e.status === 404) {
@@ -131,7 +128,7 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
     }
     throw e;
   }
-  const data = new FlameData(flame.flame, flame.flame.meta);
+  const data = new FlameData(report.flame, report.flame.meta);
   section.append(
     h("p", { class: "summary", "data-base-profiles": report.base.profiles.merged, "data-profiles": report.comparison.profiles.merged },
       `Baseline: ${report.base.profiles.merged} profiles, ${formatValue(report.base.total, report.unit)}; ` +
@@ -151,22 +148,8 @@ export async function renderDiff(raw: ViewState): Promise<Node> {
     id: "main", mode, zoomPath: splitZoom(state.zoom), search: state.search,
     onZoom: (path) => patchState({ zoom: joinZoom(path) }),
   });
-  const search = h("input", { type: "search", name: "search", placeholder: "Search functions", value: state.search ?? "", size: 32 });
-  search.addEventListener("input", () => {
-    graph.setSearch(search.value);
-    patchState({ search: search.value });
-  });
-  const modeButton = h("button", { type: "button", "data-action": "toggle-mode" }, mode === "flame" ? "Show as icicle" : "Show as flame");
-  modeButton.addEventListener("click", () => {
-    const next: FlameMode = graph.mode === "flame" ? "icicle" : "flame";
-    graph.setMode(next);
-    modeButton.textContent = next === "flame" ? "Show as icicle" : "Show as flame";
-    patchState({ mode: next === "flame" ? undefined : next });
-  });
-  const reset = h("button", { type: "button", "data-action": "reset-zoom" }, "Reset zoom");
-  reset.addEventListener("click", () => graph.zoomTo(0));
   section.append(
-    h("div", { class: "toolbar" }, modeButton, " ", search, " ", reset,
+    flameToolbar(graph, state,
       h("span", { class: "legend" }, h("span", { class: "swatch grew" }, "grew"), h("span", { class: "swatch shrank" }, "shrank"),
         h("span", { class: "hint" }, "Width: both sides together"))),
     graph.element,

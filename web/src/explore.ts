@@ -3,12 +3,13 @@
 // and a sandwich of the focused function's callers and callees. Everything the user
 // changes (zoom, search, focus, sort, flame or icicle) is kept in the URL.
 //
-// Data: GET /api/v1/series, /api/v1/merge?format=flame, /api/v1/merge?format=top and
-// /api/v1/profiles?limit=1 (for the sample types), fetched together.
+// Data: GET /api/v1/profiles?limit=1 (is there anything; its sample types),
+// /api/v1/series and the labels together, then one /api/v1/merge?format=flame&top=N
+// for the flame graph and the top table.
 
-import { ApiError, getJson, inputErrorBox, isInputError } from "./api";
+import { ApiError, getJson, errorNotice, isInputError } from "./api";
 import {
-  formState, labelPickers, loadLabelValues, loadServices, selectionFields, selectionParams, serviceFields, withDefaults,
+  flameToolbar, formState, labelPickers, loadLabelValues, loadServices, selectionFields, selectionParams, serviceFields, withDefaults,
   type Service,
 } from "./controls";
 import { h, onEnter } from "./dom";
@@ -43,6 +44,7 @@ interface ProfileCount {
 
 interface MergeFlame {
   profiles: ProfileCount;
+  top: Top;
   flame: FlameJson & { meta: FlameMeta };
 }
 
@@ -68,22 +70,25 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
   const params = selectionParams(state);
   const from = resolveTime(state.from) ?? Date.now() - 3_600_000;
   const to = resolveTime(state.to) ?? Date.now();
-  // The newest matching profile first (cheap, metadata only): an empty selection is an
-  // empty state, not a 404 from the merges.
+  // Metadata first (cheap): the newest matching profile, the timeline and the labels.
+  // An empty selection is then an empty state, not a 404 from the merge.
   let latest: { profiles: ProfileMeta[] };
+  let series: Series;
+  let labels: Array<[string, string[]]>;
   try {
-    latest = await getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" });
+    [latest, series, labels] = await Promise.all([
+      getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" }),
+      getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
+      loadLabelValues(params),
+    ]);
   } catch (e) {
     if (!isInputError(e)) throw e;
-    return h("section", { class: "explore" }, h("h1", {}, "Explore"), selectionForm(state, services, []), inputErrorBox(e));
+    return h("section", { class: "explore" }, h("h1", {}, "Explore"), selectionForm(state, services, []), errorNotice(e));
   }
-  const some = latest.profiles.length > 0;
-  let [series, merged, top, labels] = await Promise.all([
-    getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
-    some ? orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES })) : null,
-    some ? orNothing(getJson<Top>("/api/v1/merge", { ...params, format: "top", limit: TOP_LIMIT })) : null,
-    loadLabelValues(params),
-  ]);
+  // One merge for both the flame graph and the top table.
+  const merged = latest.profiles.length > 0
+    ? await orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES, top: TOP_LIMIT }))
+    : null;
   // The series' default value is the last sample type; the merge follows the profile's
   // default_sample_type (alloc_space for allocs). Draw both with the same one.
   if (merged && !state.sample_index && series.sample_type !== merged.flame.meta.sample_type) {
@@ -93,7 +98,7 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
   const form = selectionForm(state, services, latest.profiles[0]?.sample_types ?? []);
   const section = h("section", { class: "explore" }, h("h1", {}, "Explore"), form, labelPickers(labels, form),
     renderTimeline(series, from, to, (f, t) => navigate({ ...state, from: f, to: t })));
-  if (!merged || !top) {
+  if (!merged) {
     section.append(h("p", { class: "empty", "data-empty": "selection" },
       `No ${state.type} profiles${state.service ? ` of ${state.service}` : ""} match in this range. ` +
       "Widen the range or change the selector."));
@@ -109,7 +114,7 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
       note: tokenNote(),
     }),
   );
-  const view = new ExploreGraphs(state, data, top);
+  const view = new ExploreGraphs(state, data, merged.top);
   section.append(view.element);
   return section;
 }
@@ -181,45 +186,11 @@ class ExploreGraphs {
       onZoom: (path) => patchState({ zoom: joinZoom(path) }),
       onSelect: (name) => this.setFocus(name),
     });
-    this.element = h("div", { class: "graphs" }, this.toolbar(state), this.graph.element,
+    this.element = h("div", { class: "graphs" }, flameToolbar(this.graph, state,
+      h("span", { class: "hint" }, "Click a frame to zoom, Alt-click it to see its callers and callees.")), this.graph.element,
       h("div", { class: "below" }, h("div", { class: "top-box" }, h("h2", {}, "Top functions"), this.table), this.sandwich));
     this.renderTable();
     this.renderSandwich();
-  }
-
-  private toolbar(state: ViewState): HTMLElement {
-    const modes = h("span", { class: "toggle", role: "group" });
-    for (const mode of ["flame", "icicle"] as FlameMode[]) {
-      const button = h("button", { type: "button", "data-mode": mode, "aria-pressed": String(this.graphMode(state) === mode) },
-        mode === "flame" ? "Flame" : "Icicle");
-      button.addEventListener("click", () => {
-        this.graph.setMode(mode);
-        for (const b of modes.querySelectorAll("button")) b.setAttribute("aria-pressed", String(b === button));
-        patchState({ mode: mode === "flame" ? undefined : mode });
-      });
-      modes.append(button);
-    }
-    const matched = h("span", { class: "matched", "data-matched-share": "" });
-    const search = h("input", {
-      type: "search", name: "search", placeholder: "Search functions (text or /regex/)", value: state.search ?? "", size: 32,
-    });
-    const showMatched = () => {
-      matched.textContent = search.value ? `${percent(this.graph.matchedShare(), 1)} of total matches` : "";
-    };
-    search.addEventListener("input", () => {
-      this.graph.setSearch(search.value);
-      showMatched();
-      patchState({ search: search.value });
-    });
-    showMatched();
-    const reset = h("button", { type: "button", "data-action": "reset-zoom" }, "Reset zoom");
-    reset.addEventListener("click", () => this.graph.zoomTo(0));
-    return h("div", { class: "toolbar" }, modes, " ", search, " ", matched, " ", reset,
-      h("span", { class: "hint" }, "Click a frame to zoom, Alt-click it to see its callers and callees."));
-  }
-
-  private graphMode(state: ViewState): FlameMode {
-    return state.mode === "icicle" ? "icicle" : "flame";
   }
 
   private setFocus(name: string | undefined): void {

@@ -3,7 +3,7 @@
 // throw (ApiError from the server's JSON errors) are shown in place of the view. A node
 // with data-refresh="MS" is rendered again after MS milliseconds unless the view changed.
 
-import { ApiError, setToken, token } from "./api";
+import { ApiError, errorNotice, setToken, token } from "./api";
 import { renderDiff } from "./diff";
 import { h } from "./dom";
 import { renderExplore } from "./explore";
@@ -52,9 +52,7 @@ function errorBox(error: unknown): Node {
     if (error.status === 401 && token()) setToken(null);
     return tokenForm(`This server needs a token: ${error.message}`);
   }
-  const message = error instanceof Error ? error.message : String(error);
-  const status = error instanceof ApiError && error.status ? ` (HTTP ${error.status})` : "";
-  return h("div", { class: "error", role: "alert" }, `Error${status}: ${message}`);
+  return errorNotice(error);
 }
 
 let generation = 0;

@@ -2,7 +2,7 @@
 // under every view. The download goes through fetch (so a bearer token is sent) into a
 // Blob; the command uses the server's URL as the browser sees it.
 
-import { ApiError, token } from "./api";
+import { fetchOk, token } from "./api";
 import { h } from "./dom";
 
 export function apiUrl(path: string, params: Record<string, string>): string {
@@ -40,20 +40,7 @@ export function pprofBar(options: { download: string; filename: string; command:
 async function save(url: string, filename: string, status: HTMLElement): Promise<void> {
   status.textContent = "downloading…";
   try {
-    const headers: Record<string, string> = {};
-    const t = token();
-    if (t) headers["Authorization"] = `Bearer ${t}`;
-    const response = await fetch(url, { headers });
-    if (!response.ok) {
-      let message = `${response.status} ${response.statusText}`;
-      try {
-        message = (JSON.parse(await response.text()) as { error: string }).error ?? message;
-      } catch {
-        // keep the status line
-      }
-      throw new ApiError(response.status, message);
-    }
-    const blob = await response.blob();
+    const blob = await (await fetchOk(url)).blob();
     const link = h("a", { href: URL.createObjectURL(blob), download: filename });
     document.body.append(link);
     link.click();

@@ -5,7 +5,7 @@
 // comparison (GET /api/v1/rollouts/{id}/report). Both redraw every 2 s while a rollout
 // they show is running.
 
-import { getJson, inputErrorBox, isInputError } from "./api";
+import { getJson, errorNotice, isInputError } from "./api";
 import { diffCommand, diffParams, rolloutDiffState, type ReportProfiles } from "./diff";
 import { h } from "./dom";
 import { formatSeconds, formatTime, formatValue, isoTime, parseTime, percent } from "./format";
@@ -36,7 +36,7 @@ export async function renderRolloutList(state: ViewState): Promise<Node> {
     rollouts = (await getJson<{ rollouts: Rollout[] }>("/api/v1/rollouts", params)).rollouts;
   } catch (e) {
     if (!isInputError(e)) throw e;
-    return h("section", { class: "rollouts" }, title, filterForm(state), inputErrorBox(e));
+    return h("section", { class: "rollouts" }, title, filterForm(state), errorNotice(e));
   }
   const running = rollouts.some((r) => RUNNING.has(r.outcome));
   if (rollouts.length === 0) {
