@@ -1,9 +1,9 @@
 #include "api/observe.h"
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 
+#include "base/strings.h"
 #include "net/http.h"
 #include "pprof/gzip.h"
 
@@ -18,18 +18,16 @@ bool AcceptsGzip(const net::Request& request) {
     size_t comma = rest.find(',');
     std::string_view item = rest.substr(0, comma);
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    std::string_view coding = item.substr(0, item.find(';'));
-    while (!coding.empty() && coding.front() == ' ') coding.remove_prefix(1);
-    while (!coding.empty() && coding.back() == ' ') coding.remove_suffix(1);
-    std::string lower(coding);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower != "gzip" && lower != "*") continue;
-    std::string q(item.substr(std::min(item.size(), item.find(';') + 1)));
+    const size_t semicolon = item.find(';');
+    std::string_view coding = TrimSpace(item.substr(0, semicolon));
+    const bool gzip = EqualsIgnoreCase(coding, "gzip");
+    if (!gzip && coding != "*") continue;
+    std::string q(semicolon == std::string_view::npos ? "" : item.substr(semicolon + 1));
     q.erase(std::remove(q.begin(), q.end(), ' '), q.end());
     // "q=0", "q=0.0", "q=0.000" refuse it.
     const bool refused =
         q.rfind("q=0", 0) == 0 && q.find_first_not_of("0.", 2) == std::string::npos;
-    if (lower == "gzip") return !refused;  // named explicitly: that answer wins over "*"
+    if (gzip) return !refused;  // named explicitly: that answer wins over "*"
     any = !refused;
   }
   return any;
@@ -40,14 +38,8 @@ void GzipIfAccepted(const net::Request& request, net::Response* response) {
   const std::string& type = response->content_type;
   bool text = type.rfind("application/json", 0) == 0 || type.rfind("text/", 0) == 0;
   if (!text || response->body.size() < kMinBytes || response->status == 304) return;
-  auto is_encoding = [](std::string_view name) {
-    constexpr std::string_view kName = "content-encoding";
-    return std::equal(name.begin(), name.end(), kName.begin(), kName.end(), [](char a, char b) {
-      return std::tolower(static_cast<unsigned char>(a)) == b;
-    });
-  };
   for (const auto& [name, value] : response->headers) {
-    if (is_encoding(name)) return;
+    if (EqualsIgnoreCase(name, "content-encoding")) return;
   }
   response->headers.emplace_back("Vary", "Accept-Encoding");
   if (!AcceptsGzip(request)) return;

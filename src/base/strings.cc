@@ -21,6 +21,15 @@ std::string_view TrimSpace(std::string_view s) {
   return s;
 }
 
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 void AppendQueryEscaped(std::string* out, std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   for (char c : text) {

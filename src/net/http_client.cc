@@ -31,6 +31,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/strings.h"
+
 namespace kprof::net {
 
 std::string_view FailureKindName(FailureKind kind) {
@@ -56,14 +58,6 @@ std::string_view FailureKindName(FailureKind kind) {
 namespace {
 
 char LowerChar(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (LowerChar(a[i]) != LowerChar(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
