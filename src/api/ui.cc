@@ -95,11 +95,14 @@ net::Response Serve(const net::Request& request, const Prepared& prepared) {
 }  // namespace
 
 void AddUiRoutes(net::Router* router, std::span<const UiAsset> assets) {
-  const UiAsset* index = nullptr;
+  auto prepared = std::make_shared<std::vector<Prepared>>();
+  const Prepared* page = nullptr;
+  prepared->reserve(assets.size());  // `page` points into it
   for (const UiAsset& a : assets) {
-    if (a.name == "index.html") index = &a;
+    prepared->push_back(Prepare(a));
+    if (a.name == "index.html") page = &prepared->back();
   }
-  if (index == nullptr) {
+  if (page == nullptr) {
     router->Add(
         "GET", "/",
         [](net::Request&) {
@@ -109,12 +112,6 @@ void AddUiRoutes(net::Router* router, std::span<const UiAsset> assets) {
         },
         "Web UI (not built)");
     return;
-  }
-  auto prepared = std::make_shared<std::vector<Prepared>>();
-  for (const UiAsset& a : assets) prepared->push_back(Prepare(a));
-  const Prepared* page = nullptr;
-  for (const Prepared& p : *prepared) {
-    if (p.asset == index) page = &p;
   }
   router->Add(
       "GET", "/", [prepared, page](net::Request& request) { return Serve(request, *page); },

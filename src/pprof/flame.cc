@@ -163,6 +163,11 @@ nlohmann::json NodeJson(const FlameTree& tree, uint32_t index) {
           {"children", std::move(children)}};
 }
 
+// Frame names come from uploaded profiles: invalid UTF-8 is replaced, not an error.
+std::string Dump(const nlohmann::json& root) {
+  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // One node of the joined tree: either side may be missing (kNoIndex).
 nlohmann::json JoinedNodeJson(const FlameTree& base, uint32_t b, const FlameTree& cmp, uint32_t c,
                               double base_scale) {
@@ -226,7 +231,7 @@ std::string FlameTreeToJson(const FlameTree& tree) {
                   {"nodes", tree.nodes.size()},
                   {"full_nodes", tree.full_node_count},
                   {"other_nodes", tree.other_nodes}};
-  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return Dump(root);
 }
 
 std::string DiffFlameTreeToJson(const FlameTree& base, const FlameTree& comparison,
@@ -239,7 +244,7 @@ std::string DiffFlameTreeToJson(const FlameTree& base, const FlameTree& comparis
                   {"base_scale", base_scale},
                   {"full_nodes", comparison.full_node_count},
                   {"base_full_nodes", base.full_node_count}};
-  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return Dump(root);
 }
 
 std::string FoldedStacks(const PreparedProfile& prepared) {
