@@ -3,9 +3,9 @@
 // and a sandwich of the focused function's callers and callees. Everything the user
 // changes (zoom, search, focus, sort, flame or icicle) is kept in the URL.
 //
-// Data: GET /api/v1/profiles?limit=1 (is there anything; its sample types),
-// /api/v1/series and the labels together, then one /api/v1/merge?format=flame&top=N
-// for the flame graph and the top table.
+// Data: GET /api/v1/profiles?limit=1 (is there anything; its sample types), then
+// /api/v1/series, the labels and one /api/v1/merge?format=flame&top=N (the flame graph
+// and the top table) together.
 
 import { ApiError, getJson, errorNotice, isInputError } from "./api";
 import {
@@ -70,25 +70,23 @@ export async function renderExplore(raw: ViewState): Promise<Node> {
   const params = selectionParams(state);
   const from = resolveTime(state.from) ?? Date.now() - 3_600_000;
   const to = resolveTime(state.to) ?? Date.now();
-  // Metadata first (cheap): the newest matching profile, the timeline and the labels.
-  // An empty selection is then an empty state, not a 404 from the merge.
+  // The newest matching profile first (cheap, metadata only): an empty selection is an
+  // empty state, not a 404 from the merge.
   let latest: { profiles: ProfileMeta[] };
-  let series: Series;
-  let labels: Array<[string, string[]]>;
   try {
-    [latest, series, labels] = await Promise.all([
-      getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" }),
-      getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
-      loadLabelValues(params),
-    ]);
+    latest = await getJson<{ profiles: ProfileMeta[] }>("/api/v1/profiles", { ...params, limit: "1" });
   } catch (e) {
     if (!isInputError(e)) throw e;
     return h("section", { class: "explore" }, h("h1", {}, "Explore"), selectionForm(state, services, []), errorNotice(e));
   }
-  // One merge for both the flame graph and the top table.
-  const merged = latest.profiles.length > 0
-    ? await orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES, top: TOP_LIMIT }))
-    : null;
+  // Then the timeline, the labels and one merge for both the flame graph and the top table.
+  let [series, merged, labels] = await Promise.all([
+    getJson<Series>("/api/v1/series", { ...params, step: stepFor(to - from) }),
+    latest.profiles.length > 0
+      ? orNothing(getJson<MergeFlame>("/api/v1/merge", { ...params, format: "flame", max_nodes: MAX_NODES, top: TOP_LIMIT }))
+      : null,
+    loadLabelValues(params),
+  ]);
   // The series' default value is the last sample type; the merge follows the profile's
   // default_sample_type (alloc_space for allocs). Draw both with the same one.
   if (merged && !state.sample_index && series.sample_type !== merged.flame.meta.sample_type) {
